@@ -1,0 +1,63 @@
+# Copyright: contributors to the homelab.k3s collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hosts and groups declared with the ansible/ansible Terraform provider (``ansible_host``, ``ansible_group``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_state import ResourceInstance
+
+ANSIBLE_HOST = "ansible_host"
+ANSIBLE_GROUP = "ansible_group"
+
+
+@dataclass
+class DeclaredHost:
+    name: str
+    terraform_address: str
+    groups: list = field(default_factory=list)
+    variables: dict = field(default_factory=dict)
+
+
+@dataclass
+class DeclaredGroup:
+    name: str
+    terraform_address: str
+    children: list = field(default_factory=list)
+    variables: dict = field(default_factory=dict)
+
+
+def _names(value) -> list:
+    return [str(item) for item in value or [] if item]
+
+
+def _variables(instance: ResourceInstance, keep_sensitive: bool) -> tuple[dict, list]:
+    """The ``variables`` map, and the names of those Terraform marks sensitive (left out unless kept)."""
+    variables = instance.attributes.get("variables") or {}
+    if not isinstance(variables, dict):
+        return {}, []
+    sensitive = sorted(name for name in variables if instance.is_sensitive("variables", name))
+    if keep_sensitive or not sensitive:
+        return dict(variables), sensitive
+    return {name: value for name, value in variables.items() if name not in sensitive}, sensitive
+
+
+def declared_host(instance: ResourceInstance, keep_sensitive: bool) -> tuple[DeclaredHost | None, list]:
+    """The host an ``ansible_host`` instance declares, and the names of its sensitive variables."""
+    name = instance.attributes.get("name")
+    if not name:
+        return None, []
+    variables, sensitive = _variables(instance, keep_sensitive)
+    groups = _names(instance.attributes.get("groups"))
+    return DeclaredHost(str(name), instance.address, groups, variables), sensitive
+
+
+def declared_group(instance: ResourceInstance, keep_sensitive: bool) -> tuple[DeclaredGroup | None, list]:
+    """The group an ``ansible_group`` instance declares, and the names of its sensitive variables."""
+    name = instance.attributes.get("name")
+    if not name:
+        return None, []
+    variables, sensitive = _variables(instance, keep_sensitive)
+    children = _names(instance.attributes.get("children"))
+    return DeclaredGroup(str(name), instance.address, children, variables), sensitive

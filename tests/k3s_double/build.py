@@ -1,0 +1,90 @@
+# Copyright: contributors to the homelab.k3s collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Build the k3s test double as release assets: one executable Python zipapp per architecture name.
+
+    python3 tests/k3s_double/build.py --version v1.31.4+k3s1 --out .cache/k3s-double/v1.31.4+k3s1
+
+writes k3s, k3s-arm64 and k3s-armhf (the same program) and sha256sum-amd64.txt, sha256sum-arm64.txt and
+sha256sum-arm.txt in the layout of a k3s release. The output depends only on the sources and the version:
+the same input gives the same sha256.
+"""
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import re
+import stat
+import sys
+import zipfile
+
+PACKAGE = "k3s_double"
+SHEBANG = b"#!/usr/bin/env python3\n"
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+VERSION_PATTERN = re.compile(r"^v\d+\.\d+\.\d+(-rc\d+)?\+k3s\d+$")
+LAUNCHER = """# The homelab.k3s k3s test double (not k3s): see docs/testing/k3s-test-double.md
+import sys
+
+from k3s_double.cli import main
+
+sys.exit(main(sys.argv))
+"""
+ASSETS = {"amd64": "k3s", "arm64": "k3s-arm64", "arm": "k3s-armhf"}
+
+
+def _entry(name, data):
+    info = zipfile.ZipInfo(name, FIXED_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    info.create_system = 3
+    return info, data
+
+
+def archive(version):
+    """The zipapp bytes for a version."""
+    source_dir = os.path.dirname(os.path.abspath(__file__))
+    entries = [_entry("__main__.py", LAUNCHER.encode())]
+    for name in sorted(os.listdir(source_dir)):
+        if name.endswith(".py") and name not in ("build.py", "__main__.py"):
+            with open(os.path.join(source_dir, name), "rb") as handle:
+                entries.append(_entry(f"{PACKAGE}/{name}", handle.read()))
+    entries.append(_entry(f"{PACKAGE}/build_info.json", json.dumps({"version": version}).encode()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zipped:
+        for info, data in sorted(entries, key=lambda e: e[0].filename):
+            zipped.writestr(info, data, compresslevel=9)
+    return SHEBANG + buffer.getvalue()
+
+
+def build(version, out):
+    if not VERSION_PATTERN.match(version):
+        raise ValueError(f"not a k3s version (like v1.31.4+k3s1): {version}")
+    data = archive(version)
+    digest = hashlib.sha256(data).hexdigest()
+    os.makedirs(out, exist_ok=True)
+    for arch, asset in ASSETS.items():
+        path = os.path.join(out, asset)
+        with open(path, "wb") as handle:
+            handle.write(data)
+        os.chmod(path, 0o755)  # noqa: S103 - a release asset is an executable for everyone
+        with open(os.path.join(out, f"sha256sum-{arch}.txt"), "w", encoding="utf-8") as handle:
+            handle.write(f"{digest}  {asset}\n")
+    return digest
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.31.4+k3s1")
+    parser.add_argument("--out", required=True, help="directory for the assets and checksum files")
+    args = parser.parse_args(argv)
+    try:
+        digest = build(args.version, args.out)
+    except ValueError as exc:
+        parser.error(str(exc))
+    sys.stdout.write(f"{digest}  {os.path.join(args.out, ASSETS['amd64'])}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+# Copyright: contributors to the homelab.k3s collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The k3s version the double claims to be, fixed at build time."""
+
+import json
+import pkgutil
+import platform
+import re
+
+DEFAULT_VERSION = "v1.31.4+k3s1"
+COMMIT = "testdouble"
+BUILD_INFO = "build_info.json"
+VERSION_PATTERN = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(-rc\d+)?\+k3s\d+$")
+
+# The Go release each Kubernetes minor of k3s was built with, for the `go version` line and /version.
+_GO_VERSIONS = {28: "go1.20.14", 29: "go1.22.8", 30: "go1.22.9", 31: "go1.22.9", 32: "go1.23.4", 33: "go1.24.2"}
+
+
+def _load_version():
+    data = pkgutil.get_data("k3s_double", BUILD_INFO)
+    if data:
+        return json.loads(data.decode())["version"]
+    return DEFAULT_VERSION
+
+
+def _read_version():
+    try:
+        return _load_version()
+    except (OSError, ValueError, KeyError):
+        return DEFAULT_VERSION
+
+
+VERSION = _read_version()
+
+
+def parts(version=None):
+    """Return (major, minor) of a k3s version string."""
+    match = VERSION_PATTERN.match(version or VERSION)
+    if not match:
+        raise ValueError(f"not a k3s version: {version!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def go_version():
+    return _GO_VERSIONS.get(parts()[1], "go1.23.4")
+
+
+def goarch():
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        machine, "arm" if machine.startswith("arm") else machine
+    )
+
+
+def version_lines():
+    """The two lines `k3s --version` prints."""
+    python = platform.python_version()
+    return [
+        f"k3s version {VERSION} ({COMMIT})",
+        f"go version {go_version()} (homelab.k3s test double, not k3s: Python {python})",
+    ]
+
+
+def kube_version_info():
+    """The body of the apiserver's /version endpoint."""
+    major, minor = parts()
+    return {
+        "major": str(major),
+        "minor": str(minor),
+        "gitVersion": VERSION,
+        "gitCommit": COMMIT,
+        "gitTreeState": "clean",
+        "buildDate": "1970-01-01T00:00:00Z",
+        "goVersion": go_version(),
+        "compiler": "gc",
+        "platform": f"linux/{goarch()}",
+    }

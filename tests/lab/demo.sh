@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The built-in lab: three lab hosts (one server, two agents) and site.yml on them.
+#
+#   tests/lab/demo.sh up     set up the machine, start the hosts, run site.yml
+#   tests/lab/demo.sh down   remove the hosts
+#
+# Offline the k3s binary is the k3s test double (tests/k3s_double), installed
+# through the roles' airgap path (k3s_source: file). K3S_LAB_SOURCE=release
+# installs the real k3s from its GitHub release instead (needs internet).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+NET=homelab-demo
+DEMO=$ROOT/.lab/demo
+HOSTS=(demo-server1 demo-agent1 demo-agent2)
+
+up() {
+  LAB_IMAGES=debian12 bash tests/setup.sh
+  # shellcheck disable=SC1091
+  . .venv/bin/activate
+  eval "$(bash tests/lab/lab.sh env)"
+  mkdir -p "$DEMO"
+  local version source=${K3S_LAB_SOURCE:-file}
+  version=$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml 2>/dev/null || true)
+  version=${version:-v1.31.4+k3s1}
+  if [ "$source" = file ]; then
+    python3 tests/k3s_double/build.py --version "$version" --out "$DEMO/k3s-double" >/dev/null
+  fi
+  bash tests/lab/lab.sh up "${HOSTS[@]}" --net "$NET"
+  {
+    bash tests/lab/lab.sh inventory --net "$NET"
+    cat <<EOF
+  children:
+    k3s_cluster:
+      children:
+        server: {hosts: {demo-server1: {}}}
+        agent: {hosts: {demo-agent1: {}, demo-agent2: {}}}
+      vars:
+        k3s_version: "$version"
+        k3s_source: $source
+        k3s_file_dir: $DEMO/k3s-double
+        server_kubeconfig_dest: $DEMO/kubeconfig
+EOF
+  } > "$DEMO/hosts.yml"
+  ANSIBLE_COLLECTIONS_PATH=$ROOT/collections ansible-playbook -i "$DEMO/hosts.yml" site.yml
+  echo
+  echo "inventory:  $DEMO/hosts.yml"
+  [ "$source" = file ] && echo "k3s:        the k3s test double $version (offline lab; K3S_LAB_SOURCE=release for the real k3s)"
+  echo "tear down:  tests/lab/demo.sh down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) bash tests/lab/lab.sh down --net "$NET" ;;
+  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+esac
