@@ -57,6 +57,7 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+NETADDR_ERROR = None
 try:
     import netaddr
 except ImportError as exc:  # pragma: no cover - netaddr is a declared requirement

@@ -189,7 +189,7 @@ def order_apps(catalog, enabled):
 
     Present apps come dependencies first; absent apps dependents first.
     """
-    unknown = [name for name, _ in enabled if name not in catalog]
+    unknown = [name for name, _definition in enabled if name not in catalog]
     if unknown:
         known = ", ".join(sorted(catalog))
         raise AppsError(

@@ -35,7 +35,7 @@ MAX_MESSAGE = 300
 
 def schema_key(api_version, kind):
     """Return the file stem a custom resource schema is stored under."""
-    group, _, version = api_version.rpartition("/")
+    group, _slash, version = api_version.rpartition("/")
     return "{}-{}-{}".format(kind.lower(), group or "core", version)
 
 

@@ -18,7 +18,8 @@ description:
     does not exist and C(modprobe) cannot load anything.
   - Writes O(persist_file) so C(systemd-modules-load) loads the loadable ones at boot; built-in modules are
     listed there as comments only, because C(systemd-modules-load) fails on kernels without module support.
-author: homelab.k3s maintainers
+author:
+  - homelab.k3s maintainers (@homelab-k3s)
 options:
   names:
     description: Module names, for example C(br_netfilter) and C(overlay).

@@ -20,7 +20,7 @@ def _hmac(key: bytes, text: str) -> bytes:
 def _canonical_query(query: str) -> str:
     pairs = []
     for part in query.split("&") if query else []:
-        name, _, value = part.partition("=")
+        name, _eq, value = part.partition("=")
         pairs.append((quote(name, safe="-_.~"), quote(value, safe="-_.~")))
     return "&".join(f"{name}={value}" for name, value in sorted(pairs))
 

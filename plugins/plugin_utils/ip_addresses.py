@@ -71,7 +71,7 @@ def proxmox_ipconfig_addresses(ipconfig: object) -> dict[int, str]:
     if not isinstance(ipconfig, str):
         return found
     for part in ipconfig.split(","):
-        key, _, value = part.strip().partition("=")
+        key, _eq, value = part.strip().partition("=")
         if key == "ip":
             found[4] = value
         elif key == "ip6":

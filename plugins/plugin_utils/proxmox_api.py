@@ -29,7 +29,7 @@ def split_token_id(user: str | None, token_id: str | None) -> tuple[str, str]:
     """User and token name from ``user@realm!name``, or from a separate user and a bare token name."""
     token_id = token_id or ""
     if "!" in token_id:
-        token_user, _, name = token_id.partition("!")
+        token_user, _bang, name = token_id.partition("!")
         return token_user, name
     if not user or not token_id:
         raise ProxmoxApiError("proxmox_token_id must be 'user@realm!token', or set proxmox_user and a token name")
@@ -90,9 +90,7 @@ class ProxmoxGuestAddresses:
                     if entry.get("ip-address-type") == key:
                         values.append(entry.get("ip-address"))
         else:
-            interfaces = self._get(
-                lambda: self._api.nodes(node).lxc(vmid).interfaces.get(), f"container {vmid} on {node}"
-            )
+            interfaces = self._get(self._api.nodes(node).lxc(vmid).interfaces.get, f"container {vmid} on {node}")
             for interface in interfaces or []:
                 if interface.get("name") in LOOPBACK_INTERFACES:
                     continue

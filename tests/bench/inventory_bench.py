@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: contributors to the homelab.k3s collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the homelab.k3s.terraform inventory plugin on a generated state of many VMs.
@@ -115,7 +114,7 @@ def static_inventory(state: dict) -> dict:
 
 def median_seconds(action, runs: int) -> float:
     times = []
-    for _ in range(runs):
+    for _run in range(runs):
         start = time.perf_counter()
         action()
         times.append(time.perf_counter() - start)

@@ -926,9 +926,25 @@ COMMANDS = {
 }
 
 
+def _command_index(args):
+    """Index of the first word that is neither a flag nor a global flag's value (`--kubeconfig FILE get ...`)."""
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if not arg.startswith("-"):
+            return index
+        name = arg.lstrip("-")
+        name = SHORT.get(name, name) if len(name) == 1 else name
+        if "=" not in name and GLOBAL_FLAGS.get(name):
+            index += 1  # the flag's value
+        index += 1
+    return None
+
+
 def main(args):
     """Run one kubectl command; returns the exit code."""
-    command = next((a for a in args if not a.startswith("-")), None)
+    position = _command_index(args)
+    command = None if position is None else args[position]
     if command is None or command in ("help", "-h", "--help"):
         _write(
             "kubectl controls the Kubernetes cluster manager (homelab.k3s test double).\n\n"
@@ -939,7 +955,7 @@ def main(args):
         sys.stderr.write(f"error: kubectl {command} {UNSUPPORTED}\n")
         return 1
     rest = list(args)
-    rest.remove(command)
+    del rest[position]
     try:
         values, positional = parse_args(command, rest)
         return COMMANDS[command](lambda: Client(values), values, positional)

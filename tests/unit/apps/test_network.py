@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-import apps_harness  # noqa: F401  (loads the collection the way ansible-playbook does)
+# Imported for its side effect: it loads the collection the way ansible-playbook does.
+import apps_harness  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.homelab.k3s.plugins.filter.apps_metallb_resources import metallb_resources
 from ansible_collections.homelab.k3s.plugins.filter.apps_pool_errors import pool_errors

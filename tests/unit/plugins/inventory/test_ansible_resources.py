@@ -45,11 +45,11 @@ def test_whole_variables_map_marked_sensitive():
 
 
 def test_group_with_children_and_variables():
-    group, _ = declared_group(instances()["ansible_group.lab"], keep_sensitive=False)
+    group, _warnings = declared_group(instances()["ansible_group.lab"], keep_sensitive=False)
     assert group.name == "lab"
     assert group.children == ["k3s_cluster"]
     assert group.variables == {"ansible_python_interpreter": "/usr/bin/python3"}
-    group, _ = declared_group(instances()["ansible_group.cluster"], keep_sensitive=False)
+    group, _warnings = declared_group(instances()["ansible_group.cluster"], keep_sensitive=False)
     assert group.children == []
 
 

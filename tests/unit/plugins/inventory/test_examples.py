@@ -36,7 +36,7 @@ def test_benchmark_state_becomes_as_many_hosts(tmp_path, parse_config):
     state = generate_state(12)
     (tmp_path / "bench.tfstate").write_text(json.dumps(state))
     (tmp_path / "bench.terraform.yml").write_text("plugin: homelab.k3s.terraform\nstate_files: [bench.tfstate]\n")
-    inventory, _ = parse_config(tmp_path / "bench.terraform.yml")
+    inventory, _plugin = parse_config(tmp_path / "bench.terraform.yml")
     assert len(inventory.hosts) == 12
     assert len(inventory.groups["server"].hosts) == 3
     static = static_inventory(state)["all"]["children"]

@@ -225,7 +225,7 @@ def test_several_sources_at_once_including_a_directory_and_show(tmp_path, monkey
         workspace="prod",
         hostname="{{ proxmox_name | default(inventory_hostname, true) }}",
     )
-    inventory, _ = parse_config(config)
+    inventory, _plugin = parse_config(config)
     assert sorted(host.name for host in inventory.groups["server"].hosts) == ["k3s-1", "k3s-master-1"]
     assert "lab-server-1" in inventory.hosts
     assert "k3s-worker-2" in inventory.hosts
@@ -241,7 +241,7 @@ def test_hostname_template_and_address_fallback(tmp_path, parse_config):
         hostname="{{ proxmox_name }}.{{ proxmox_node }}",
         address_fallback="{{ proxmox_name }}.lab.example",
     )
-    inventory, _ = parse_config(config)
+    inventory, _plugin = parse_config(config)
     assert inventory.get_host("sandbox.pve2").vars["ansible_host"] == "sandbox.lab.example"
     assert inventory.get_host("registry.pve2").vars["ansible_host"] == "192.168.1.60"
 
@@ -325,7 +325,7 @@ def test_cache_holds_no_secrets_and_is_used(tmp_path, parse_config):
     assert "k3s-1" in cached
     assert_no_secrets(cached)
     (tmp_path / "a.tfstate").write_text("not json any more")
-    inventory, _ = parse_config(config, cache=True)  # served from the cache
+    inventory, _plugin = parse_config(config, cache=True)  # served from the cache
     assert sorted(inventory.hosts) == ["k3s-1", "k3s-2", "k3s-3", "pi-1"]
 
 
