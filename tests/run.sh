@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Everything CI runs, in order: setup, ruff, yamllint, ansible-lint,
 # ansible-test sanity, unit tests, then the molecule scenarios on lab hosts.
-# Usage: tests/run.sh [STEP...]   (steps: lint sanity unit molecule negative; default all)
+# Usage: tests/run.sh [STEP...]   (steps: lint sanity unit packaging docs molecule negative; default all)
 # MOLECULE_SCENARIOS="base k3s-single" limits the scenarios.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 export PY_COLORS=0 ANSIBLE_FORCE_COLOR=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 bash tests/setup.sh || { echo "setup failed"; exit 1; }
 # shellcheck disable=SC1091
@@ -14,7 +14,7 @@ eval "$(bash tests/lab/lab.sh env)"
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/collections
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint sanity unit molecule negative)
+[ ${#steps[@]} -gt 0 ] || steps=(lint sanity unit packaging docs molecule negative)
 scenarios=${MOLECULE_SCENARIOS:-$(cat molecule/scenarios.txt)}
 passed=0 failed=0 failures=()
 LOGS=$ROOT/tests/output/logs
@@ -45,6 +45,8 @@ for step in "${steps[@]}"; do
       ;;
     sanity) run ansible-test-sanity bash tests/sanity/run.sh ;;
     unit) run pytest pytest -q -p no:cacheprovider tests/unit ;;
+    packaging) run packaging-and-awx pytest -q -p no:cacheprovider tests/packaging tests/awx ;;
+    docs) run docs-site bash tests/docs/build.sh ;;
     molecule)
       for s in $scenarios; do run "molecule-$s" molecule test -s "$s"; done
       ;;

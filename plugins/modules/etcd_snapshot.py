@@ -7,13 +7,14 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: etcd_snapshot
-short_description: Save, delete, prune and list the etcd snapshots of a k3s server
+short_description: Save, delete and prune the etcd snapshots of a k3s server
 version_added: 0.1.0
 description:
   - Wraps C(k3s etcd-snapshot) on a k3s server that runs embedded etcd.
-  - V(present) saves an on-demand snapshot, V(absent) deletes one, V(pruned) keeps the newest
-    snapshots of a name prefix and V(list) returns them all as structured data.
-  - Understands the list output of current k3s releases (a C(List) of C(ETCDSnapshotFile)
+  - V(present) saves an on-demand snapshot, V(absent) deletes one and V(pruned) keeps the newest
+    snapshots of a name prefix.
+  - To list the snapshots, use M(homelab.k3s.etcd_snapshot_info).
+  - Reads the list output of current k3s releases (a C(List) of C(ETCDSnapshotFile)
     objects) and of older ones (an object keyed by snapshot).
   - On a server that runs SQLite or an external datastore it fails with
     C(this server does not use embedded etcd).
@@ -40,9 +41,8 @@ options:
         It reports a change only when the snapshot existed.
       - V(pruned) keeps the newest O(retention) snapshots whose name starts with O(name) and deletes
         the others. It reports a change only when a snapshot was removed.
-      - V(list) returns the snapshots and changes nothing.
     type: str
-    choices: [present, absent, pruned, list]
+    choices: [present, absent, pruned]
     default: present
   name:
     description:
@@ -50,7 +50,6 @@ options:
       - With O(state=absent), the full name of the snapshot, as RV(snapshots[].name) shows it. Required.
       - With O(state=pruned), the name prefix to prune; defaults to V(on-demand). Scheduled snapshots
         start with V(etcd-snapshot).
-      - With O(state=list), only snapshots whose name starts with it are returned.
     type: str
   retention:
     description:
@@ -119,6 +118,8 @@ notes:
   - Current k3s releases send the command to the k3s server on the node, which must be running.
   - In check mode, a node without the k3s binary is taken to have no snapshots, so that a check
     run against a fresh host does not fail.
+seealso:
+  - module: homelab.k3s.etcd_snapshot_info
 """
 
 EXAMPLES = r"""
@@ -146,12 +147,6 @@ EXAMPLES = r"""
     s3_secret_key: "{{ server_s3_secret_key }}"
   become: true
 
-- name: List the snapshots
-  homelab.k3s.etcd_snapshot:
-    state: list
-  become: true
-  register: __server_snapshots
-
 - name: Delete a snapshot
   homelab.k3s.etcd_snapshot:
     state: absent
@@ -162,10 +157,9 @@ EXAMPLES = r"""
 RETURN = r"""
 snapshots:
   description:
-    - With O(state=list), the snapshots, oldest first.
     - With O(state=present), the snapshots the save created (one per storage); empty in check mode.
     - With O(state=pruned) and O(state=absent), the snapshots left afterwards (in check mode, those
-      that would be left).
+      that would be left), oldest first.
   returned: success
   type: list
   elements: dict
@@ -255,13 +249,6 @@ from ansible_collections.homelab.k3s.plugins.module_utils.k3s_cli import EtcdSna
 DEFAULT_NAME = "on-demand"
 
 
-def state_list(cli, name):
-    snapshots = cli.list()
-    if name:
-        snapshots = [record for record in snapshots if record["name"].startswith(name)]
-    return dict(changed=False, snapshots=snapshots)
-
-
 def state_present(module, cli, name):
     before = cli.list()
     if module.check_mode:
@@ -319,7 +306,7 @@ def without_binary(module, state):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            state=dict(type="str", choices=["present", "absent", "pruned", "list"], default="present"),
+            state=dict(type="str", choices=["present", "absent", "pruned"], default="present"),
             name=dict(type="str"),
             retention=dict(type="int", default=5),
             k3s_bin=dict(type="path", default="/usr/local/bin/k3s"),
@@ -355,9 +342,7 @@ def main():
 
     cli = EtcdSnapshotCli(module.run_command, params["k3s_bin"], params["data_dir"], params)
     try:
-        if state == "list":
-            result = state_list(cli, name)
-        elif state == "present":
+        if state == "present":
             result = state_present(module, cli, name)
         elif state == "absent":
             result = state_absent(module, cli, name)

@@ -34,7 +34,7 @@ mirror() {
 cmd_setup() {
   local need=() p
   for p in podman runc uidmap fuse-overlayfs slirp4netns netavark aardvark-dns \
-           containernetworking-plugins debootstrap openssh-client rsync git; do
+           containernetworking-plugins debootstrap openssh-client rsync git shellcheck; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -111,9 +111,9 @@ host_ip() {
 }
 
 wait_ssh() {
-  local ip i
+  local ip
   ip=$(host_ip "$1")
-  for i in $(seq 1 120); do
+  for _ in $(seq 1 120); do
     if ssh -q -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
         -o ConnectTimeout=2 -i "$STATE/ssh/id_ed25519" "root@$ip" true 2>/dev/null; then
       return 0
@@ -128,6 +128,7 @@ cmd_down() {
   NAMES=(); parse_net "$@"
   local ids
   ids=$(podman ps -aq --filter "label=homelab-lab=$NET")
+  # shellcheck disable=SC2086 # one container id per word
   [ -z "$ids" ] || podman rm -f -t 2 $ids >/dev/null
   ! podman network exists "$NET" || podman network rm "$NET" >/dev/null
   log "network $NET removed"

@@ -34,33 +34,28 @@ def seed_nightlies(fake, count, kinds=("local",)):
 
 
 @pytest.mark.parametrize("shape", ["current", "legacy"])
-def test_list_returns_structured_records_oldest_first(run_module, fake_k3s, shape):
+def test_absent_reads_both_list_shapes(run_module, fake_k3s, shape):
     fake_k3s.state["format"] = shape
     fake_k3s.save_state()
     fake_k3s.add("on-demand-server-1-1717000000", 1717000000)
     fake_k3s.add("etcd-snapshot-server-1-1716000000", 1716000000)
-    result = run_module(etcd_snapshot, args(fake_k3s, state="list"))
-    assert not result["changed"]
-    assert [r["name"] for r in result["snapshots"]] == [
-        "etcd-snapshot-server-1-1716000000",
-        "on-demand-server-1-1717000000",
-    ]
-    record = result["snapshots"][1]
+    result = run_module(etcd_snapshot, args(fake_k3s, state="absent", name="etcd-snapshot-server-1-1716000000"))
+    assert result["changed"]
+    record = result["removed"][0]
     assert (record["kind"], record["node"], record["size"], record["created"]) == (
         "local",
         "server-1",
         5976096,
-        "2024-05-29T16:26:40Z",
+        "2024-05-18T02:40:00Z",
     )
-    assert record["location"].startswith("file:///")
-    assert fake_k3s.subcommands() == ["ls"]
+    assert [r["name"] for r in result["snapshots"]] == ["on-demand-server-1-1717000000"]
 
 
-def test_list_filters_by_name_prefix(run_module, fake_k3s):
-    fake_k3s.add("on-demand-server-1-1717000000", 1717000000)
-    seed_nightlies(fake_k3s, 2)
-    result = run_module(etcd_snapshot, args(fake_k3s, state="list", name="nightly"))
-    assert [r["name"] for r in result["snapshots"]] == ["nightly-server-1-1716000000", "nightly-server-1-1716003600"]
+def test_listing_is_left_to_the_info_module(run_module, fake_k3s):
+    result = run_module(etcd_snapshot, args(fake_k3s, state="list"))
+    assert result["failed"]
+    assert "state" in result["msg"]
+    assert fake_k3s.calls() == []
 
 
 def test_present_saves_a_snapshot_and_returns_it(run_module, fake_k3s):
@@ -112,7 +107,7 @@ def test_present_with_s3_passes_flags_and_keeps_secrets_out_of_argv_and_result(r
 def test_s3_credentials_fall_back_to_the_aws_environment(run_module, fake_k3s, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "from-env-access")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "from-env-secret")
-    run_module(etcd_snapshot, args(fake_k3s, state="list", s3=True, s3_bucket="b"))
+    run_module(etcd_snapshot, args(fake_k3s, state="absent", name="x", s3=True, s3_bucket="b"))
     call = fake_k3s.calls()[0]
     assert (call["access_key"], call["secret_key"]) == ("from-env-access", "from-env-secret")
     assert "from-env-secret" not in json.dumps(call["argv"])
@@ -196,7 +191,7 @@ def test_pruned_with_nothing_to_remove_is_unchanged_in_check_mode(run_module, fa
 def test_sqlite_servers_get_a_clear_error(run_module, fake_k3s):
     fake_k3s.state["datastore"] = "sqlite"
     fake_k3s.save_state()
-    for state in ("list", "present", "absent", "pruned"):
+    for state in ("present", "absent", "pruned"):
         result = run_module(etcd_snapshot, args(fake_k3s, state=state, name="x"))
         assert result["failed"]
         assert result["msg"].startswith("this server does not use embedded etcd")
@@ -204,14 +199,12 @@ def test_sqlite_servers_get_a_clear_error(run_module, fake_k3s):
 
 
 def test_a_missing_binary_fails(run_module, tmp_path):
-    result = run_module(etcd_snapshot, {"k3s_bin": str(tmp_path / "k3s"), "state": "list"})
+    result = run_module(etcd_snapshot, {"k3s_bin": str(tmp_path / "k3s"), "state": "pruned"})
     assert result["failed"]
     assert "install k3s first" in result["msg"]
 
 
-@pytest.mark.parametrize(
-    ("state", "changed"), [("list", False), ("present", True), ("pruned", False), ("absent", False)]
-)
+@pytest.mark.parametrize(("state", "changed"), [("present", True), ("pruned", False), ("absent", False)])
 def test_a_missing_binary_in_check_mode_means_no_snapshots(run_module, tmp_path, state, changed):
     result = run_module(etcd_snapshot, {"k3s_bin": str(tmp_path / "k3s"), "state": state, "name": "x"}, check_mode=True)
     assert not result.get("failed")

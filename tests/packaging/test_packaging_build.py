@@ -1,0 +1,100 @@
+# Copyright: contributors to the homelab.k3s collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What `ansible-galaxy collection build` puts into the tarball, and the metadata Galaxy shows."""
+
+import fnmatch
+import json
+import re
+import tarfile
+
+import yaml
+from pkg_helpers import ROOT
+
+# Local state that must never ship: the venv, the lab, caches, test output, the link back to the root.
+FORBIDDEN = [
+    ".git/*",
+    ".venv/*",
+    ".lab/*",
+    ".cache/*",
+    ".ansible/*",
+    ".pytest_cache/*",
+    ".ruff_cache/*",
+    "collections/*",
+    "tests/lab/*",
+    "tests/output/*",
+    "build/*",
+    "molecule/*/.cache/*",
+    "changelogs/.plugin-cache.yaml",
+    "*/__pycache__/*",
+    "__pycache__/*",
+    "*.pyc",
+    "*.tar.gz",
+]
+
+
+def _names(members):
+    return [m.name for m in members]
+
+
+def _manifest(tarball):
+    with tarfile.open(tarball) as archive:
+        return json.load(archive.extractfile("MANIFEST.json"))["collection_info"]
+
+
+def test_leaves_out_local_state(members):
+    names = _names(members)
+    shipped = [n for n in names for pattern in FORBIDDEN if fnmatch.fnmatch(n, pattern) or n == pattern.rstrip("/*")]
+    assert shipped == []
+
+
+def test_has_no_links_or_paths_outside(members):
+    assert [m.name for m in members if m.issym() or m.islnk()] == []
+    assert [m.name for m in members if m.name.startswith("/") or ".." in m.name.split("/")] == []
+
+
+def test_holds_the_collection(members):
+    names = set(_names(members))
+    roles = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks" / "main.yml").exists())
+    playbooks = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "playbooks").glob("*.yml"))
+    modules = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "plugins").glob("*/*.py"))
+    wanted = [
+        "MANIFEST.json",
+        "FILES.json",
+        "README.md",
+        "LICENSE",
+        "meta/runtime.yml",
+        "meta/execution-environment.yml",
+        "meta/ee-requirements.txt",
+        "bindep.txt",
+        "changelogs/changelog.yaml",
+        *playbooks,
+        *modules,
+        *(f"roles/{r}/tasks/main.yml" for r in roles),
+        *(f"roles/{r}/meta/argument_specs.yml" for r in roles),
+    ]
+    assert [n for n in wanted if n not in names] == []
+
+
+def test_stays_small(tarball):
+    assert tarball.stat().st_size < 2_000_000
+
+
+def test_galaxy_metadata_is_complete(tarball):
+    info = _manifest(tarball)
+    assert (info["namespace"], info["name"]) == ("homelab", "k3s")
+    assert info["license"] == ["GPL-3.0-or-later"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["version"])
+    assert info["description"] and info["readme"] == "README.md"
+    # Galaxy's rules for tags: at most 20, lowercase letters, digits and underscores.
+    assert 1 <= len(info["tags"]) <= 20
+    assert [t for t in info["tags"] if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", t)] == []
+    assert {"k3s", "kubernetes"} <= set(info["tags"])
+    for link in ("repository", "documentation", "homepage", "issues"):
+        assert re.fullmatch(r"https://\S+", info[link] or ""), link
+
+
+def test_dependencies_match_the_awx_requirements(tarball):
+    """AWX installs collections/requirements.yml; it must ask for what galaxy.yml depends on."""
+    requirements = yaml.safe_load((ROOT / "collections" / "requirements.yml").read_text())
+    wanted = {c["name"]: c["version"] for c in requirements["collections"]}
+    assert _manifest(tarball)["dependencies"] == wanted
