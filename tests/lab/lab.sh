@@ -129,7 +129,8 @@ cmd_down() {
   local ids
   ids=$(podman ps -aq --filter "label=homelab-lab=$NET")
   # shellcheck disable=SC2086 # one container id per word
-  [ -z "$ids" ] || podman rm -f -t 2 $ids >/dev/null
+  # A container that is still stopping can make the first removal fail: try again.
+  [ -z "$ids" ] || podman rm -f -t 2 $ids >/dev/null 2>&1 || { sleep 2; podman rm -f -t 2 $ids >/dev/null; }
   ! podman network exists "$NET" || podman network rm "$NET" >/dev/null
   log "network $NET removed"
 }

@@ -11,7 +11,7 @@ REMOVE = ("-e", f"maintenance_remove_node={LEAVING}", "-e", "maintenance_remove_
 
 
 def test_going_from_three_etcd_members_to_two_is_refused():
-    run = playbook("remove-node.yml", *REMOVE)
+    run = playbook("remove_node.yml", *REMOVE)
     assert run.rc != 0
     assert "leaves etcd with 2 members (3 -> 2)" in run.output
     assert LEAVING in nodes()
@@ -22,7 +22,7 @@ def test_removing_the_last_server_is_refused(tmp_path):
     alone = tmp_path / "alone.yml"
     alone.write_text(json.dumps({"alone": {"hosts": {FIRST_SERVER: {}}}}))
     run = playbook(
-        "remove-node.yml",
+        "remove_node.yml",
         "--inventory",
         str(alone),
         "--check",
@@ -36,7 +36,7 @@ def test_removing_the_last_server_is_refused(tmp_path):
 
 
 def test_a_server_leaves_with_the_override():
-    run = playbook("remove-node.yml", *REMOVE, "-e", "maintenance_remove_allow_even=true")
+    run = playbook("remove_node.yml", *REMOVE, "-e", "maintenance_remove_allow_even=true")
     assert run.rc == 0, tail(run)
     listed = nodes()
     assert LEAVING not in listed
@@ -54,6 +54,6 @@ def test_a_server_leaves_with_the_override():
 
 
 def test_removing_it_again_changes_nothing():
-    run = playbook("remove-node.yml", *REMOVE, "-e", "maintenance_remove_allow_even=true")
+    run = playbook("remove_node.yml", *REMOVE, "-e", "maintenance_remove_allow_even=true")
     assert run.rc == 0, tail(run)
     assert run.changed() == 0, tail(run, 120)
