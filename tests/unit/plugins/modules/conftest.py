@@ -8,6 +8,7 @@ import stat
 import sys
 
 import pytest
+from ansible.module_utils.common import warnings as module_warnings
 from ansible.module_utils.testing import patch_module_args
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -24,6 +25,9 @@ def run_module(capsys):
         if diff:
             args["_ansible_diff"] = True
         capsys.readouterr()
+        # Warnings are process-wide and deduplicated: start every run without earlier ones.
+        module_warnings._global_warnings.clear()
+        module_warnings._global_deprecations.clear()
         with patch_module_args(args), pytest.raises(SystemExit) as exited:
             module.main()
         result = json.loads(capsys.readouterr().out)
