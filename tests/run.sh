@@ -31,7 +31,9 @@ run() {
     passed=$((passed + 1)); echo "--- ok     $label ($(( $(date +%s) - t0 ))s)"
   else
     failed=$((failed + 1)); failures+=("$label")
-    tail -n 60 "$LOGS/$label.log"
+    # pytest's own failure lines first: a verbose ansible log would hide them in a plain tail.
+    grep -E '^(E  |FAILED |ERROR |[^ ]+\.py:[0-9]+: )' "$LOGS/$label.log" | head -n 80
+    tail -n 40 "$LOGS/$label.log"
     echo "--- FAILED $label ($(( $(date +%s) - t0 ))s, rc=$rc, log tests/output/logs/$label.log)"
   fi
 }

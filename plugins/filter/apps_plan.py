@@ -140,9 +140,12 @@ def prepare(catalog, enabled, definitions, settings):
     if settings["ingress_tls"] and issuer_app and issuer_app not in present:
         with_ingress = [name for name in present if merged[name].get("ingress")]
         if with_ingress:
+            verb = "publishes" if len(with_ingress) == 1 else "publish"
             problems.append(
-                "{} publish Ingresses with TLS from ClusterIssuer {}: add {} to apps_enabled, "
-                "or set apps_ingress_tls: false".format(", ".join(with_ingress), settings["ingress_issuer"], issuer_app)
+                "{} {} Ingresses with TLS from ClusterIssuer {}: add {} to apps_enabled, "
+                "or set apps_ingress_tls: false".format(
+                    ", ".join(with_ingress), verb, settings["ingress_issuer"], issuer_app
+                )
             )
     if problems:
         raise catalog_lib.AppsError("; ".join(problems))

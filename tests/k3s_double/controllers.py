@@ -4,19 +4,23 @@
 
 - Namespaces are Active, CRDs Established, Services get a cluster IP.
 - Workloads (Deployments, StatefulSets, DaemonSets, ReplicaSets) report every replica ready; Jobs complete.
-- The helm controller gives each HelmChart an install Job `helm-install-<name>` that has succeeded, and
-  records it in the HelmChart's status.jobName.
+- The helm controller gives each HelmChart an install Job `helm-install-<name>`, records it in the
+  HelmChart's status.jobName, and installs the chart's fixture if a test gave one (k3s_double.charts); the
+  Job succeeds once the chart is installed.
 """
 
 import hashlib
 import ipaddress
 import json
 
-from k3s_double import nodes
+from k3s_double import api as api_module
+from k3s_double import charts, nodes
 
 HELM_IMAGE = "rancher/klipper-helm:v0.9.3-build20241008"
 CHART_LABEL = "helmcharts.helm.cattle.io/chart"
 CONFIG_HASH = "helmcharts.helm.cattle.io/configHash"
+# On an install Job whose chart is not installed yet: the Job stays active until it is.
+PENDING = "k3s-double/pending-install"
 
 
 def _condition(kind, reason, message, moment):
@@ -79,6 +83,8 @@ def _workload_status(obj, moment, node_count):
 
 
 def _job_status(obj, moment):
+    if PENDING in obj["metadata"].get("annotations", {}):
+        return {"startTime": moment, "active": 1, "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}}
     completions = obj.get("spec", {}).get("completions", 1)
     condition = {"status": "True", "lastProbeTime": moment, "lastTransitionTime": moment}
     return {
@@ -213,26 +219,42 @@ def after_write(api, resource, obj, existing):
     jobs = api.resource("jobs.batch")
     job = _install_job(obj, api.settings.get("helm_job_image") or HELM_IMAGE)
     namespace = job["metadata"]["namespace"]
-    from k3s_double.api import APIError
-
     try:
         current = api.get(jobs, namespace, job["metadata"]["name"])
-    except APIError:
+    except api_module.APIError:
         current = None
     if current and current["metadata"].get("annotations", {}).get(CONFIG_HASH) == _chart_hash(obj):
         return
     if current:
         api.delete(jobs, namespace, job["metadata"]["name"])
+    if not charts.install(api, obj):
+        job["metadata"]["annotations"][PENDING] = "waiting for namespace " + charts.target_namespace(obj)
     api.create(jobs, namespace, job)
+
+
+def retry_pending_installs(api):
+    """Install the charts whose Job still waits, as the job's retries would; its Job then succeeds."""
+    if not _helm_enabled(api):
+        return
+    jobs = api.resource("jobs.batch")
+    for chart in api.list(api.resource("helmcharts.helm.cattle.io"))[0]:
+        name, namespace = f"helm-install-{chart['metadata']['name']}", chart["metadata"].get("namespace")
+        try:
+            job = api.get(jobs, namespace, name)
+        except api_module.APIError:
+            continue
+        if PENDING in job["metadata"].get("annotations", {}) and charts.install(api, chart):
+            del job["metadata"]["annotations"][PENDING]
+            api.update(jobs, namespace, name, job)
 
 
 def after_delete(api, resource, obj):
     if resource.kind != "HelmChart":
         return
-    from k3s_double.api import APIError
-
+    if _helm_enabled(api):
+        charts.uninstall(api, obj)
     jobs = api.resource("jobs.batch")
     try:
         api.delete(jobs, obj["metadata"].get("namespace"), f"helm-install-{obj['metadata']['name']}")
-    except APIError:
+    except api_module.APIError:
         return

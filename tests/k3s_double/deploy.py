@@ -17,7 +17,7 @@ import os
 
 import yaml
 
-from k3s_double import logs
+from k3s_double import controllers, logs
 from k3s_double.api import APIError
 
 OWNER_GVK = "k3s.cattle.io/v1, Kind=Addon"
@@ -161,6 +161,10 @@ class DeployController:
                 self.mtimes[path] = mtime
             except (OSError, ValueError, yaml.YAMLError, APIError) as exc:
                 logs.error(f"Failed to process config: failed to process {path}: {exc}")
+        try:
+            controllers.retry_pending_installs(self.api)
+        except (OSError, ValueError, yaml.YAMLError, APIError) as exc:
+            logs.error(f"helm install failed: {exc}")
 
     def run(self, stop, interval):
         while not stop.wait(interval):

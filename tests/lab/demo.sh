@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The built-in lab: three lab hosts (one server, two agents) and site.yml on them.
+# The built-in lab: three lab hosts (one server, two agents) and site.yml on them,
+# with a few platform apps (cert-manager, monitoring, whoami).
 #
 #   tests/lab/demo.sh up     set up the machine, start the hosts, run site.yml
 #   tests/lab/demo.sh down   remove the hosts
@@ -40,8 +41,17 @@ up() {
         k3s_source: $source
         k3s_file_dir: $DEMO/k3s-double
         server_kubeconfig_dest: $DEMO/kubeconfig
+        # The demo's platform: certificates from a self-signed CA, monitoring with the alert
+        # rules, and whoami behind the Traefik k3s ships. https://<app>.k3s.local
+        apps_enabled: [cert-manager, cert-manager-issuers, kube-prometheus-stack, monitoring-rules, whoami]
 EOF
   } > "$DEMO/hosts.yml"
+  if [ "$source" = file ]; then
+    # The double installs a chart by applying its fixture (CRDs, a workload), as a helm job would.
+    ANSIBLE_COLLECTIONS_PATH=$ROOT/collections ansible server -i "$DEMO/hosts.yml" -m ansible.builtin.copy \
+      -a "src=$ROOT/tests/k3s_double/chart_fixtures/ dest=/etc/rancher/k3s-double/charts/ mode=0644 directory_mode=0755" \
+      >/dev/null
+  fi
   ANSIBLE_COLLECTIONS_PATH=$ROOT/collections ansible-playbook -i "$DEMO/hosts.yml" site.yml
   echo
   echo "inventory:  $DEMO/hosts.yml"
@@ -52,5 +62,5 @@ EOF
 case "${1:-}" in
   up) up ;;
   down) bash tests/lab/lab.sh down --net "$NET" ;;
-  *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
 esac

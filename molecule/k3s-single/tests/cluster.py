@@ -40,15 +40,15 @@ def node(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
 
 
-def playbook(*args, extra_inventory=None):
-    """Run site.yml against the scenario's hosts; return (rc, output, {host: (changed, failed)})."""
+def playbook(*args, extra_inventory=None, target=SITE):
+    """Run a playbook (site.yml by default) on the scenario's hosts: (rc, output, {host: (changed, failed)})."""
     inventories = ["--inventory", str(EPHEMERAL / "inventory")]
     if extra_inventory:
         inventories += ["--inventory", str(extra_inventory)]
     env = dict(os.environ, ANSIBLE_VERBOSITY="0", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
     result = subprocess.run(
-        [ansible_playbook, *inventories, *args, str(SITE)],
+        [ansible_playbook, *inventories, *args, str(target)],
         capture_output=True,
         text=True,
         env=env,

@@ -30,7 +30,7 @@ def test_missing_dependency_is_a_clear_error():
 
 
 def test_ingress_tls_needs_the_issuer_app():
-    with pytest.raises(AnsibleFilterError, match=r"whoami publish Ingresses with TLS .* add cert-manager-issuers"):
+    with pytest.raises(AnsibleFilterError, match=r"whoami publishes Ingresses with TLS .* add cert-manager-issuers"):
         RoleRenderer().plan(["whoami"])
     plan = RoleRenderer({"apps_ingress_tls": False}).plan(["whoami"])
     ingress = plan["present"][0]["resources"]["documents"][0]
