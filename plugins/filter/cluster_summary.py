@@ -68,13 +68,13 @@ _value:
   elements: str
 """
 
-import json
 import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-_ROLE_PREFIX = "node-role.kubernetes.io/"
+from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import is_ready, list_items, node_roles
+
 _VERSION_LINE = re.compile(r"^k3s version (\S+) \(([^)]*)\)")
 _COLUMNS = ("HOST", "ROLE", "ADDRESS", "STATUS", "VERSION")
 
@@ -83,22 +83,14 @@ def _parse(data, what):
     """Parsed `kubectl ... -o json` output, or None when there is none."""
     if data is None or data == "":
         return None
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise AnsibleFilterError(f"cluster_summary: {what} is not JSON: {exc}") from exc
-    if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
-        raise AnsibleFilterError(f"cluster_summary: {what} must be a kubectl JSON list (with 'items')")
-    return data["items"]
+    return list_items(data, "cluster_summary", what)
 
 
 def _node_facts(item):
     metadata = item.get("metadata") or {}
     status = item.get("status") or {}
-    labels = metadata.get("labels") or {}
-    roles = {key[len(_ROLE_PREFIX) :] for key in labels if key.startswith(_ROLE_PREFIX)}
-    ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+    roles = node_roles(metadata.get("labels") or {})
+    ready = is_ready(status)
     return {
         "name": metadata.get("name", ""),
         "addresses": [a.get("address", "") for a in status.get("addresses") or [] if a.get("type") == "InternalIP"],

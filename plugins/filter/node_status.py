@@ -56,12 +56,7 @@ _value:
       elements: str
 """
 
-import json
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleFilterError
-
-_ROLE_PREFIX = "node-role.kubernetes.io/"
+from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import is_ready, list_items, node_roles
 
 
 def _taint(taint):
@@ -71,30 +66,19 @@ def _taint(taint):
     return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
 
 
-def _ready(status):
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
-
-
 def node_status(data):
     """Return name, readiness, labels, taints and roles of every node in a `kubectl get nodes -o json` output."""
-    if isinstance(data, (str, bytes)):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise AnsibleFilterError(f"node_status: not the JSON of 'kubectl get nodes -o json': {exc}") from exc
-    if not isinstance(data, Mapping) or not isinstance(data.get("items"), list):
-        raise AnsibleFilterError("node_status: expected the JSON object of 'kubectl get nodes -o json' (with 'items')")
     nodes = []
-    for item in data["items"]:
+    for item in list_items(data, "node_status", "the output of 'kubectl get nodes -o json'"):
         metadata = item.get("metadata") or {}
         labels = dict(metadata.get("labels") or {})
         nodes.append(
             {
                 "name": metadata.get("name", ""),
-                "ready": _ready(item.get("status") or {}),
+                "ready": is_ready(item.get("status") or {}),
                 "labels": labels,
                 "taints": [_taint(t) for t in (item.get("spec") or {}).get("taints") or []],
-                "roles": sorted(k[len(_ROLE_PREFIX) :] for k in labels if k.startswith(_ROLE_PREFIX)),
+                "roles": sorted(node_roles(labels)),
             }
         )
     return sorted(nodes, key=lambda node: node["name"])

@@ -11,21 +11,9 @@ from unittest import mock
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
+from snapshot_args import S3, args
 
 from ansible_collections.homelab.k3s.plugins.modules import etcd_snapshot_info
-
-S3 = {
-    "s3": True,
-    "s3_endpoint": "minio.home.arpa:9000",
-    "s3_bucket": "k3s-snapshots",
-    "s3_folder": "homelab",
-    "s3_access_key": "AKIA+access%key",
-    "s3_secret_key": "s3cr$t/key(with)[regex]^chars.",
-}
-
-
-def args(fake, **extra):
-    return dict(k3s_bin=fake.binary, **extra)
 
 
 def printing_k3s(directory, fixture_file):

@@ -6,21 +6,9 @@
 import json
 
 import pytest
+from snapshot_args import S3, args
 
 from ansible_collections.homelab.k3s.plugins.modules import etcd_snapshot
-
-S3 = {
-    "s3": True,
-    "s3_endpoint": "minio.home.arpa:9000",
-    "s3_bucket": "k3s-snapshots",
-    "s3_folder": "homelab",
-    "s3_access_key": "AKIA+access%key",
-    "s3_secret_key": "s3cr$t/key(with)[regex]^chars.",
-}
-
-
-def args(fake, **extra):
-    return dict(k3s_bin=fake.binary, **extra)
 
 
 def keys(records):
