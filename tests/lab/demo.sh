@@ -7,7 +7,9 @@
 #
 # Offline the k3s binary is the k3s test double (tests/k3s_double), installed
 # through the roles' airgap path (k3s_source: file). K3S_LAB_SOURCE=release
-# installs the real k3s from its GitHub release instead (needs internet).
+# installs the real k3s from its GitHub release instead (needs internet);
+# K3S_LAB_FILE_DIR=<dir> installs a real k3s binary from a directory in the
+# release layout (k3s, sha256sum-amd64.txt); K3S_LAB_VERSION names its version.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -21,11 +23,12 @@ up() {
   . .venv/bin/activate
   eval "$(bash tests/lab/lab.sh env)"
   mkdir -p "$DEMO"
-  local version source=${K3S_LAB_SOURCE:-file}
-  version=$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml 2>/dev/null || true)
+  local version source=${K3S_LAB_SOURCE:-file} files=${K3S_LAB_FILE_DIR:-} double=false
+  version=${K3S_LAB_VERSION:-$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml 2>/dev/null || true)}
   version=${version:-v1.31.4+k3s1}
-  if [ "$source" = file ]; then
-    python3 tests/k3s_double/build.py --version "$version" --out "$DEMO/k3s-double" >/dev/null
+  if [ "$source" = file ] && [ -z "$files" ]; then
+    double=true files=$DEMO/k3s-double
+    python3 tests/k3s_double/build.py --version "$version" --out "$files" >/dev/null
   fi
   bash tests/lab/lab.sh up "${HOSTS[@]}" --net "$NET"
   {
@@ -39,14 +42,14 @@ up() {
       vars:
         k3s_version: "$version"
         k3s_source: $source
-        k3s_file_dir: $DEMO/k3s-double
+        k3s_file_dir: ${files:-$DEMO/k3s-double}
         server_kubeconfig_dest: $DEMO/kubeconfig
         # The demo's platform: certificates from a self-signed CA, monitoring with the alert
         # rules, and whoami behind the Traefik k3s ships. https://<app>.k3s.local
         apps_enabled: [cert-manager, cert-manager-issuers, kube-prometheus-stack, monitoring-rules, whoami]
 EOF
   } > "$DEMO/hosts.yml"
-  if [ "$source" = file ]; then
+  if [ "$double" = true ]; then
     # The double installs a chart by applying its fixture (CRDs, a workload), as a helm job would.
     ANSIBLE_COLLECTIONS_PATH=$ROOT/collections ansible server -i "$DEMO/hosts.yml" -m ansible.builtin.copy \
       -a "src=$ROOT/tests/k3s_double/chart_fixtures/ dest=/etc/rancher/k3s-double/charts/ mode=0644 directory_mode=0755" \
@@ -55,12 +58,14 @@ EOF
   ANSIBLE_COLLECTIONS_PATH=$ROOT/collections ansible-playbook -i "$DEMO/hosts.yml" site.yml
   echo
   echo "inventory:  $DEMO/hosts.yml"
-  [ "$source" = file ] && echo "k3s:        the k3s test double $version (offline lab; K3S_LAB_SOURCE=release for the real k3s)"
+  if [ "$double" = true ]; then
+    echo "k3s:        the k3s test double $version (offline lab; K3S_LAB_SOURCE=release for the real k3s)"
+  fi
   echo "tear down:  tests/lab/demo.sh down"
 }
 
 case "${1:-}" in
   up) up ;;
   down) bash tests/lab/lab.sh down --net "$NET" ;;
-  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,12p' "$0" >&2; exit 2 ;;
 esac
