@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What a helm install job would put in the cluster, taken from chart fixtures on the server.
 
-The double downloads and renders no charts. A test may give a chart's objects as plain YAML in
-``<charts dir>/<spec.chart>/crds/*.yaml`` (applied as they are and kept on uninstall, as helm treats a
-chart's crds/ directory) and ``<charts dir>/<spec.chart>/templates/*.yaml`` (applied into the
-HelmChart's targetNamespace with helm's release labels, deleted on uninstall). The charts directory is
+The double downloads and renders no charts. A test may give a chart's objects as plain YAML (documents
+or a List) in ``<charts dir>/<spec.chart>/crds/*.yaml`` (applied as they are and kept on uninstall, as
+helm treats a chart's crds/ directory) and ``<charts dir>/<spec.chart>/templates/*.yaml`` (applied into
+the HelmChart's targetNamespace with helm's release labels, deleted on uninstall). The charts directory is
 $K3S_DOUBLE_CHARTS_DIR, by default /etc/rancher/k3s-double/charts: a path of the double, not of k3s.
 
 A chart with a fixture installs once its target namespace exists; until then its install Job stays
@@ -38,10 +38,15 @@ def _fixture(chart):
 
 
 def _objects(directory):
+    """The objects of the YAML files in directory: documents, and the items of List documents."""
     found = []
     for path in sorted(glob.glob(os.path.join(directory, "*.yaml")) + glob.glob(os.path.join(directory, "*.yml"))):
         with open(path, encoding="utf-8") as handle:
-            found.extend(doc for doc in yaml.safe_load_all(handle) if isinstance(doc, dict) and doc.get("kind"))
+            for doc in yaml.safe_load_all(handle):
+                if isinstance(doc, dict) and doc.get("kind", "").endswith("List") and "items" in doc:
+                    found.extend(doc["items"] or [])
+                elif isinstance(doc, dict) and doc.get("kind"):
+                    found.append(doc)
     return found
 
 

@@ -150,7 +150,7 @@ def test_check_mode_on_the_converged_cluster_changes_nothing():
 
 
 def test_site_ends_with_the_app_urls():
-    rc, output, _ = playbook("--tags", "summary")
+    rc, output, _recap = playbook("--tags", "summary")
     assert rc == 0, output[-3000:]
     domain = settings()["apps_domain"]
     for name in ("grafana", "argocd", "whoami"):
@@ -167,7 +167,7 @@ def whoami_removed():
 
 
 def test_removing_an_app_deletes_what_it_created(whoami_removed):
-    (rc, output, recap), _ = whoami_removed
+    (rc, output, recap), _again = whoami_removed
     assert rc == 0, output[-3000:]
     assert settings()["apps_grafana_admin_password"] not in output
     assert recap[FIRST_SERVER][0] > 0
@@ -184,6 +184,6 @@ def test_removing_an_app_deletes_what_it_created(whoami_removed):
 
 
 def test_removing_again_changes_nothing(whoami_removed):
-    _, (rc, output, recap) = whoami_removed
+    _first, (rc, output, recap) = whoami_removed
     assert rc == 0, output[-3000:]
-    assert all(changed == 0 for changed, _ in recap.values()), output[-3000:]
+    assert all(changed == 0 for changed, _failed in recap.values()), output[-3000:]

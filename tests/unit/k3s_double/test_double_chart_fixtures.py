@@ -32,12 +32,15 @@ spec:
     spec: {containers: [{name: c, image: registry.invalid/widget:1}]}
 ---
 apiVersion: v1
-kind: Service
-metadata:
-  name: widget
-spec:
-  selector: {app: widget}
-  ports: [{port: 80}]
+kind: List
+items:
+  - apiVersion: v1
+    kind: Service
+    metadata:
+      name: widget
+    spec:
+      selector: {app: widget}
+      ports: [{port: 80}]
 """
 CHART = """apiVersion: helm.cattle.io/v1
 kind: HelmChart
