@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from ansible.module_utils.basic import env_fallback
+
 from ansible_collections.homelab.k3s.plugins.module_utils.etcd_snapshot import (
     SnapshotListError,
     is_no_etcd_error,
@@ -33,6 +35,22 @@ NO_ETCD_MESSAGE = (
     "this server does not use embedded etcd (it runs on SQLite or an external datastore), so it has no"
     " etcd snapshots; etcd snapshots need servers started with cluster-init"
 )
+
+
+def snapshot_cli_argument_spec():
+    """The options of the modules that run ``k3s etcd-snapshot``, documented in doc_fragments/etcd_snapshot_cli."""
+    spec = dict(
+        k3s_bin=dict(type="path", default="/usr/local/bin/k3s"),
+        data_dir=dict(type="path"),
+        s3=dict(type="bool", default=False),
+    )
+    spec.update((option, dict(type="str")) for option, _flag in S3_VALUE_FLAGS)
+    spec.update(
+        (option, dict(type="str", no_log=True, fallback=(env_fallback, [variable])))
+        for option, variable in S3_SECRET_ENV
+    )
+    spec.update((option, dict(type="bool", default=False)) for option, _flag in S3_SWITCH_FLAGS)
+    return spec
 
 
 class K3sCliError(Exception):

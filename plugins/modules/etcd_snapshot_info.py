@@ -42,63 +42,14 @@ options:
       - Return only the snapshots stored there, V(local) or V(s3). All when omitted.
     type: str
     choices: [local, s3]
-  k3s_bin:
-    description:
-      - Path of the k3s binary.
-    type: path
-    default: /usr/local/bin/k3s
-  data_dir:
-    description:
-      - The k3s data directory, passed as C(--data-dir). When omitted, k3s uses its configuration
-        file or its default.
-    type: path
   s3:
     description:
       - Include the snapshots in S3 (C(--etcd-s3)). The other C(s3_*) options are used only with it.
       - When omitted, the S3 settings of the server configuration still apply to current k3s releases.
     type: bool
     default: false
-  s3_endpoint:
-    description:
-      - The S3 endpoint (C(--etcd-s3-endpoint)), such as V(minio.home.arpa:9000). k3s defaults to V(s3.amazonaws.com).
-    type: str
-  s3_endpoint_ca:
-    description:
-      - CA bundle to trust the S3 endpoint with (C(--etcd-s3-endpoint-ca)), as the path of a file on the
-        node or, with current k3s releases, as the bundle itself base64-encoded.
-    type: str
-  s3_bucket:
-    description:
-      - The S3 bucket (C(--etcd-s3-bucket)).
-    type: str
-  s3_folder:
-    description:
-      - The folder in the bucket (C(--etcd-s3-folder)).
-    type: str
-  s3_region:
-    description:
-      - The S3 region (C(--etcd-s3-region)). k3s defaults to V(us-east-1).
-    type: str
-  s3_access_key:
-    description:
-      - The S3 access key. Passed to k3s in the environment, never on the command line.
-      - Defaults to the E(AWS_ACCESS_KEY_ID) environment variable of the module.
-    type: str
-  s3_secret_key:
-    description:
-      - The S3 secret key. Passed to k3s in the environment, never on the command line.
-      - Defaults to the E(AWS_SECRET_ACCESS_KEY) environment variable of the module.
-    type: str
-  s3_insecure:
-    description:
-      - Talk to S3 over plain HTTP (C(--etcd-s3-insecure)).
-    type: bool
-    default: false
-  s3_skip_ssl_verify:
-    description:
-      - Do not verify the TLS certificate of the S3 endpoint (C(--etcd-s3-skip-ssl-verify)).
-    type: bool
-    default: false
+extends_documentation_fragment:
+  - homelab.k3s.etcd_snapshot_cli
 notes:
   - Runs on a k3s server; needs root (C(become)).
   - Current k3s releases send the command to the k3s server on the node, which must be running.
@@ -190,9 +141,13 @@ snapshots:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.homelab.k3s.plugins.module_utils.k3s_cli import EtcdSnapshotCli, K3sCliError
+from ansible_collections.homelab.k3s.plugins.module_utils.k3s_cli import (
+    EtcdSnapshotCli,
+    K3sCliError,
+    snapshot_cli_argument_spec,
+)
 
 
 def select(records, name, kind):
@@ -208,18 +163,7 @@ def main():
         argument_spec=dict(
             name=dict(type="str"),
             kind=dict(type="str", choices=["local", "s3"]),
-            k3s_bin=dict(type="path", default="/usr/local/bin/k3s"),
-            data_dir=dict(type="path"),
-            s3=dict(type="bool", default=False),
-            s3_endpoint=dict(type="str"),
-            s3_endpoint_ca=dict(type="str"),
-            s3_bucket=dict(type="str"),
-            s3_folder=dict(type="str"),
-            s3_region=dict(type="str"),
-            s3_access_key=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_ACCESS_KEY_ID"])),
-            s3_secret_key=dict(type="str", no_log=True, fallback=(env_fallback, ["AWS_SECRET_ACCESS_KEY"])),
-            s3_insecure=dict(type="bool", default=False),
-            s3_skip_ssl_verify=dict(type="bool", default=False),
+            **snapshot_cli_argument_spec(),
         ),
         supports_check_mode=True,
     )
