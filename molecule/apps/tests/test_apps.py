@@ -10,7 +10,7 @@ import re
 
 import pytest
 import yaml
-from cluster import FIRST_SERVER, PROJECT, node, playbook, variables
+from cluster import FIRST_SERVER, PROJECT, kubectl, node, playbook, variables
 
 APPS_PLAYBOOK = PROJECT / "playbooks" / "apps.yml"
 MANIFESTS = "/var/lib/rancher/k3s/server/manifests"
@@ -26,9 +26,9 @@ CHARTS = {
 UI_HOSTS = {"traefik", "grafana", "prometheus", "alertmanager", "argocd", "whoami"}
 
 
-def kubectl(*args):
+def kubectl_json(*args):
     """`k3s kubectl ... -o json` on the first server, parsed; None when the object is not there."""
-    result = node(FIRST_SERVER).run(" ".join(["/usr/local/bin/k3s", "kubectl", *args, "-o", "json"]))
+    result = kubectl(*args, "-o", "json")
     if result.rc != 0:
         assert "NotFound" in result.stderr or "not found" in result.stderr, result.stderr
         return None
@@ -36,7 +36,7 @@ def kubectl(*args):
 
 
 def items(*args):
-    return {item["metadata"]["name"]: item for item in (kubectl("get", *args) or {"items": []})["items"]}
+    return {item["metadata"]["name"]: item for item in (kubectl_json("get", *args) or {"items": []})["items"]}
 
 
 def settings():
@@ -173,7 +173,7 @@ def test_removing_an_app_deletes_what_it_created(whoami_removed):
     assert recap[FIRST_SERVER][0] > 0
     assert "whoami" not in items("helmcharts.helm.cattle.io", "--namespace", "kube-system")
     assert "whoami" not in items("namespaces")
-    assert kubectl("get", "ingress", "whoami", "--namespace", "whoami") is None
+    assert kubectl_json("get", "ingress", "whoami", "--namespace", "whoami") is None
     assert "homelab-whoami" not in items("addons.k3s.cattle.io", "--namespace", "kube-system")
     server = node(FIRST_SERVER)
     for suffix in ("", "-resources", "-secrets"):

@@ -5,7 +5,8 @@
 import json
 import stat
 
-from day2 import EPHEMERAL, FIRST_SERVER, K3S, NODES, SERVERS, SNAPSHOTS, is_ready, kubectl, node, nodes, playbook, tail
+from cluster import EPHEMERAL, FIRST_SERVER, K3S, NODES, SERVERS, kubectl, node
+from day2 import SNAPSHOTS, is_ready, nodes, playbook, tail
 
 MARKER = "day2-marker"
 LATER = "day2-after-snapshot"

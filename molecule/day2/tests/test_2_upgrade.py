@@ -4,20 +4,8 @@
 
 import json
 
-from day2 import (
-    AGENTS,
-    FIRST_SERVER,
-    FROM_VERSION,
-    K3S,
-    NODES,
-    SERVERS,
-    TO_VERSION,
-    is_ready,
-    node,
-    nodes,
-    playbook,
-    tail,
-)
+from cluster import AGENTS, FIRST_SERVER, K3S, NODES, SERVERS, node
+from day2 import FROM_VERSION, TO_VERSION, is_ready, nodes, playbook, tail
 
 
 def versions():

@@ -4,7 +4,8 @@
 
 import json
 
-from day2 import FIRST_SERVER, K3S, SERVERS, is_ready, kubectl, node, nodes, playbook, tail
+from cluster import FIRST_SERVER, K3S, SERVERS, kubectl, node
+from day2 import is_ready, nodes, playbook, tail
 
 LEAVING = SERVERS[-1]
 REMOVE = ("-e", f"maintenance_remove_node={LEAVING}", "-e", "maintenance_remove_confirm=true")

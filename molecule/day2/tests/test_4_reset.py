@@ -8,7 +8,8 @@ rules) are planted on two hosts first, by hand.
 """
 
 import pytest
-from day2 import AGENTS, FIRST_SERVER, K3S, NODES, node, playbook, tail
+from cluster import AGENTS, FIRST_SERVER, K3S, NODES, node
+from day2 import playbook, tail
 
 PLANTED = [FIRST_SERVER, AGENTS[0]]
 SHIM = "/var/lib/rancher/k3s/data/day2/bin/containerd-shim-runc-v2"

@@ -4,6 +4,7 @@
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ NODES = RUNNER.get_hosts("k3s_cluster")
 SERVERS = RUNNER.get_hosts("server")
 AGENTS = RUNNER.get_hosts("agent")
 FIRST_SERVER = SERVERS[0]
+K3S = "/usr/local/bin/k3s"
 DATA_DIR = "/var/lib/rancher/k3s"
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
 
@@ -40,19 +42,32 @@ def node(name):
     return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
 
 
-def playbook(*args, extra_inventory=None, target=SITE):
-    """Run a playbook (site.yml by default) on the scenario's hosts: (rc, output, {host: (changed, failed)})."""
+def kubectl(*args, via=FIRST_SERVER, stdin=None):
+    """Run k3s kubectl on a server; return the command result (rc, stdout, stderr)."""
+    command = " ".join(shlex.quote(a) for a in (K3S, "kubectl", *args))
+    if stdin is not None:
+        command = f"printf '%s' {shlex.quote(stdin)} | {command}"
+    return node(via).run(command)
+
+
+def playbook(*args, extra_inventory=None, target=SITE, verbose=False, timeout=900):
+    """Run a playbook (site.yml by default) on the scenario's hosts: (rc, output, {host: (changed, failed)}).
+
+    verbose keeps the scenario's own verbosity (-vvv into its ansible.log); otherwise the run is quiet.
+    """
     inventories = ["--inventory", str(EPHEMERAL / "inventory")]
     if extra_inventory:
         inventories += ["--inventory", str(extra_inventory)]
-    env = dict(os.environ, ANSIBLE_VERBOSITY="0", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    if not verbose:
+        env["ANSIBLE_VERBOSITY"] = "0"
     ansible_playbook = str(Path(sys.executable).parent / "ansible-playbook")
     result = subprocess.run(
         [ansible_playbook, *inventories, *args, str(target)],
         capture_output=True,
         text=True,
         env=env,
-        timeout=900,
+        timeout=timeout,
         check=False,
     )
     output = result.stdout + result.stderr
