@@ -15,8 +15,10 @@ description:
   - Reads state files directly (format version 4) without a terraform binary, runs C(terraform show -json)
     or C(tofu show -json) in project directories, and fetches remote state from the HTTP backend and from
     S3-compatible object stores. All configured sources are read and their hosts combined.
-  - "C(ansible_host) is the guest's static address (cloud-init C(ipconfig0) / C(initialization.ip_config)),
-    else the address the guest agent reported, else O(address_fallback)."
+  - "C(ansible_host) follows O(address_precedence): by default the static address of the primary NIC
+    (cloud-init C(ipconfig0) / the first C(initialization.ip_config)), else the address the guest agent
+    reported, else the static address of another NIC, else O(address_fallback)."
+  - Unknown options in the configuration file stop the run with their names.
   - Host variables describe the guest (C(proxmox_name), C(proxmox_vmid), C(proxmox_node), C(proxmox_tags),
     C(proxmox_guest_type), C(proxmox_static_ipv4), C(proxmox_static_ipv6), C(proxmox_agent_ipv4),
     C(proxmox_agent_ipv6), C(terraform_address)); other state attributes, passwords and keys among them,
@@ -89,6 +91,40 @@ options:
     type: str
     choices: [skip, include, fail]
     default: skip
+  address_precedence:
+    description:
+      - Where C(ansible_host) comes from, tried in this order; O(address_fallback) comes after all of them.
+      - V(primary_static) is the static address of the NIC O(primary_nic) (C(ipconfigN), the Nth
+        C(initialization.ip_config) or container C(network)).
+      - V(agent) is the address the guest reported (Telmate C(default_ipv4_address) / C(ssh_host); bpg
+        guest agent and container interfaces, loopback left out, bridges and tunnels such as C(docker0),
+        C(cni0), C(flannel.1) last).
+      - V(static) is the first static address of any NIC, in NIC order.
+      - A guest whose primary static address is not among its guest agent's addresses gets a warning.
+    type: list
+    elements: str
+    choices: [primary_static, agent, static]
+    default: [primary_static, agent, static]
+  primary_nic:
+    description: Index of the primary NIC for V(primary_static) in O(address_precedence) (C(net0) / C(ipconfig0) is 0).
+    type: int
+    default: 0
+  merge_short_names:
+    description:
+      - Merge an C(ansible_host) resource named by a fully qualified name (C(k3s-1.home.arpa)) into the guest
+        of the short name (C(k3s-1)), and the other way round, when just one guest matches.
+      - The host keeps the guest's name; a guest without an address gets the qualified name as C(ansible_host).
+    type: bool
+    default: true
+  name_conflicts:
+    description:
+      - What to do with a host named like a group (C(server), C(agent), C(k3s_cluster), a node, tag or declared
+        group). Ansible cannot keep both; the host would vanish and its variables would land on the group.
+      - V(rename_host) names the host C(<name>-host) with a warning; V(fail) stops with an error, as does
+        O(strict).
+    type: str
+    choices: [rename_host, fail]
+    default: rename_host
   hostname:
     description:
       - Jinja2 template for the inventory host name, over the host variables listed above.
@@ -97,8 +133,9 @@ options:
     type: str
   address_fallback:
     description:
-      - Jinja2 template giving C(ansible_host) for guests whose state has no address, for example a DNS name.
-      - The host variables listed above and C(inventory_hostname) are available.
+      - Jinja2 template giving C(ansible_host) for guests whose state has no address, for example a DNS name
+        such as V({{ name }}.home.arpa) for guests on DHCP with a DNS record, or stopped ones.
+      - The host variables listed above, C(name) (the Proxmox name) and C(inventory_hostname) are available.
       - Guests left without an address are skipped with a warning, or stop the run when O(strict) is set.
     type: str
   ip_version:
@@ -186,6 +223,9 @@ options:
     type: path
 notes:
   - Credentials are sent only to the configured servers; they are neither logged nor cached.
+  - "Warnings name the file and resource of: guests without an address, duplicate names (the second is
+    skipped, an error with O(strict)), hosts named like a group, addresses shared by several hosts, static and
+    guest-agent addresses that disagree, sources without any guest, and an empty C(server) group."
   - Host variables from C(ansible_host) resources are data, not templates.
 seealso:
   - name: homelab.k3s Terraform inventory guide
@@ -232,6 +272,7 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/homelab-k3s-inventory
 """
 
+import difflib
 import gc
 import os
 import re
@@ -256,13 +297,17 @@ from ansible_collections.homelab.k3s.plugins.plugin_utils.proxmox_api import (
 from ansible_collections.homelab.k3s.plugins.plugin_utils.proxmox_resources import (
     GUEST_READERS,
     Guest,
+    GuestReadError,
     guest_from_instance,
 )
 from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_inventory import (
+    AGENT_GROUP,
+    SERVER_GROUP,
     InventoryBuildError,
     InventorySettings,
     build_inventory,
     declared_from_dicts,
+    empty_role_warning,
 )
 from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_remote import fetch_http_state, fetch_s3_state
 from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_sources import (
@@ -275,7 +320,7 @@ from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_state import
     parse_state_document,
 )
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 BACKEND_READERS = {"http": fetch_http_state, "s3": fetch_s3_state}
 
 
@@ -291,22 +336,23 @@ def cycle_collection_paused():
             gc.enable()
 
 
-def to_cache(guests: list, hosts: list, groups: list) -> dict:
+def to_cache(guests: list, hosts: list, groups: list, sources: list) -> dict:
     """The cached form of what the sources gave: plain data, no credential of the configuration."""
     return {
         "format": CACHE_FORMAT,
         "guests": [dict(vars(guest)) for guest in guests],
         "hosts": [dict(vars(host)) for host in hosts],
         "groups": [dict(vars(group)) for group in groups],
+        "sources": list(sources),
     }
 
 
 def from_cache(data) -> tuple | None:
-    """Guests, declared hosts and groups back from the cache; None for another cache format."""
+    """Guests, declared hosts and groups and source labels back from the cache; None for another format."""
     if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
         return None
     guests = [Guest(**guest) for guest in data["guests"]]
-    return (guests, *declared_from_dicts(data["hosts"], data["groups"]))
+    return (guests, *declared_from_dicts(data["hosts"], data["groups"]), list(data.get("sources") or []))
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -314,6 +360,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def verify_file(self, path):
         return super().verify_file(path) and path.endswith((".terraform.yml", ".terraform.yaml"))
+
+    def _read_config_data(self, path):
+        """Ansible's option handling ignores keys it does not know: a misspelled option would go unnoticed."""
+        config = super()._read_config_data(path)
+        unknown = sorted(str(key) for key in config if key not in self._options)
+        if unknown:
+            hints = []
+            for key in unknown:
+                close = difflib.get_close_matches(key, list(self._options), n=1)
+                hints.append(f"{key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise AnsibleParserError(
+                f"{path}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(hints)}; "
+                f"see 'ansible-doc -t inventory {self.NAME}' for the options"
+            )
+        return config
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
@@ -332,7 +393,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             try:
                 with cycle_collection_paused():
                     loaded, cacheable = self._load()
-            except (TerraformStateError, ProxmoxApiError) as exc:
+            except (TerraformStateError, ProxmoxApiError, GuestReadError) as exc:
                 raise AnsibleParserError(str(exc)) from None
             if update_cache and not cacheable:
                 self.display.warning(f"{path}: the inventory holds sensitive variables, so it is not cached")
@@ -379,11 +440,23 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Read every source: ``((guests, declared hosts, declared groups), whether they may be cached)``."""
         tainted_policy = self.get_option("tainted")
         keep_sensitive = self.get_option("keep_sensitive_variables")
-        guests, hosts, groups = [], [], []
+        guests, hosts, groups, sources = [], [], [], []
         sensitive_kept = False
         for label, document in self._documents():
             instances = parse_state_document(document, label)
+            sources.append(label)
             self.display.vvv(f"homelab.k3s.terraform: {len(instances)} managed resource instances in {label}")
+            known = [
+                instance
+                for instance in instances
+                if instance.type in GUEST_READERS or instance.type in (ANSIBLE_HOST, ANSIBLE_GROUP)
+            ]
+            if not known:
+                types = sorted({instance.type for instance in instances})
+                found = f"only {', '.join(types[:8])}{' …' if len(types) > 8 else ''}" if types else "no resources"
+                self.display.warning(
+                    f"{label}: no Proxmox guest and no ansible_host or ansible_group resource in it ({found})"
+                )
             for instance in instances:
                 if instance.type not in GUEST_READERS and instance.type not in (ANSIBLE_HOST, ANSIBLE_GROUP):
                     continue
@@ -394,22 +467,22 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.display.warning(f"{message}; skipped")
                     continue
                 if instance.type in GUEST_READERS:
-                    guests.append(guest_from_instance(instance))
+                    guests.append(guest_from_instance(instance, label))
                     continue
                 read = declared_host if instance.type == ANSIBLE_HOST else declared_group
-                declared, sensitive = read(instance, keep_sensitive)
+                declared, sensitive = read(instance, keep_sensitive, label)
                 if sensitive and keep_sensitive:
                     sensitive_kept = True
                 elif sensitive:
                     self.display.warning(
-                        f"{instance.address}: sensitive variables left out: {', '.join(sensitive)} "
+                        f"{instance.address} in {label}: sensitive variables left out: {', '.join(sensitive)} "
                         "(set keep_sensitive_variables to keep them)"
                     )
                 if declared is not None:
                     (hosts if instance.type == ANSIBLE_HOST else groups).append(declared)
         if self.get_option("proxmox_api_enrichment"):
             self._enrich(guests)
-        return (guests, hosts, groups), not sensitive_kept
+        return (guests, hosts, groups, sources), not sensitive_kept
 
     def _enrich(self, guests: list) -> None:
         version = self.get_option("ip_version")
@@ -457,6 +530,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 raise AnsibleParserError(f"{option} is not a valid regular expression: {exc}") from None
 
         return InventorySettings(
+            address_precedence=tuple(self.get_option("address_precedence") or []),
+            primary_nic=self.get_option("primary_nic"),
+            merge_short_names=self.get_option("merge_short_names"),
+            name_conflicts=self.get_option("name_conflicts"),
             ip_version=self.get_option("ip_version"),
             server_tags=frozenset(self.get_option("server_tags") or []),
             agent_tags=frozenset(self.get_option("agent_tags") or []),
@@ -482,12 +559,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
         return render
 
-    def _populate(self, guests: list, hosts: list, groups: list) -> None:
+    def _populate(self, guests: list, hosts: list, groups: list, sources: list) -> None:
+        settings = self._settings()
         plan = build_inventory(
             guests,
             hosts,
             groups,
-            self._settings(),
+            settings,
             host_name=self._template("hostname"),
             address_fallback=self._template("address_fallback"),
         )
@@ -520,3 +598,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 self._set_composite_vars(compose, variables, name, strict=strict)
                 self._add_host_to_composed_groups(conditional_groups, variables, name, strict=strict)
                 self._add_host_to_keyed_groups(keyed_groups, variables, name, strict=strict)
+        members = {
+            role: len(inventory.groups[role].get_hosts()) if role in inventory.groups else 0
+            for role in (SERVER_GROUP, AGENT_GROUP)
+        }
+        warning = empty_role_warning(members[SERVER_GROUP], members[AGENT_GROUP], len(plan.hosts), sources, settings)
+        if warning:
+            self.display.warning(warning)

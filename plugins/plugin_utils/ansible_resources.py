@@ -18,6 +18,7 @@ class DeclaredHost:
     terraform_address: str
     groups: list = field(default_factory=list)
     variables: dict = field(default_factory=dict)
+    source: str = ""  # the state file or backend the host was read from
 
 
 @dataclass
@@ -26,10 +27,24 @@ class DeclaredGroup:
     terraform_address: str
     children: list = field(default_factory=list)
     variables: dict = field(default_factory=dict)
+    source: str = ""
 
 
-def _names(value) -> list:
-    return [str(item) for item in value or [] if item]
+def _names(value: object) -> list:
+    """Group names from a list (or a lone string) of names; empty and non-string entries are left out."""
+    items = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    names: list = []
+    for item in items:
+        if isinstance(item, (str, int)) and not isinstance(item, bool) and str(item).strip():
+            name = str(item).strip()
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _name(instance: ResourceInstance) -> str:
+    value = instance.attributes.get("name")
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _variables(instance: ResourceInstance, keep_sensitive: bool) -> tuple[dict, list]:
@@ -43,21 +58,25 @@ def _variables(instance: ResourceInstance, keep_sensitive: bool) -> tuple[dict, 
     return {name: value for name, value in variables.items() if name not in sensitive}, sensitive
 
 
-def declared_host(instance: ResourceInstance, keep_sensitive: bool) -> tuple[DeclaredHost | None, list]:
+def declared_host(
+    instance: ResourceInstance, keep_sensitive: bool, source: str = ""
+) -> tuple[DeclaredHost | None, list]:
     """The host an ``ansible_host`` instance declares, and the names of its sensitive variables."""
-    name = instance.attributes.get("name")
+    name = _name(instance)
     if not name:
         return None, []
     variables, sensitive = _variables(instance, keep_sensitive)
     groups = _names(instance.attributes.get("groups"))
-    return DeclaredHost(str(name), instance.address, groups, variables), sensitive
+    return DeclaredHost(name, instance.address, groups, variables, source), sensitive
 
 
-def declared_group(instance: ResourceInstance, keep_sensitive: bool) -> tuple[DeclaredGroup | None, list]:
+def declared_group(
+    instance: ResourceInstance, keep_sensitive: bool, source: str = ""
+) -> tuple[DeclaredGroup | None, list]:
     """The group an ``ansible_group`` instance declares, and the names of its sensitive variables."""
-    name = instance.attributes.get("name")
+    name = _name(instance)
     if not name:
         return None, []
     variables, sensitive = _variables(instance, keep_sensitive)
     children = _names(instance.attributes.get("children"))
-    return DeclaredGroup(str(name), instance.address, children, variables), sensitive
+    return DeclaredGroup(name, instance.address, children, variables, source), sensitive

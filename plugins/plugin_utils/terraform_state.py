@@ -75,6 +75,11 @@ def _instances_from_state(document: dict, source: str) -> list[ResourceInstance]
     version = document.get("version")
     if version is None:
         raise TerraformStateError(f"{source}: not a Terraform state: it has no 'version' field")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise TerraformStateError(
+            f"{source}: the state format version is {type(version).__name__} {version!r}, not a number: "
+            f'Terraform writes "version": {STATE_FORMAT_VERSION}; the file was changed by hand or by another tool'
+        )
     if version != STATE_FORMAT_VERSION:
         hint = (
             " (written by Terraform 0.11 or older: run 'terraform apply' with Terraform 0.12 or later to upgrade it)"
@@ -86,9 +91,9 @@ def _instances_from_state(document: dict, source: str) -> list[ResourceInstance]
             f"{STATE_FORMAT_VERSION} (Terraform 0.12+, 1.x, OpenTofu){hint}"
         )
     resources = document.get("resources")
-    resources = [] if resources is None else resources
+    resources = [] if resources is None else resources  # Terraform reads a null or missing list as empty
     if not isinstance(resources, list):
-        raise TerraformStateError(f"{source}: 'resources' is not a list")
+        raise TerraformStateError(f"{source}: 'resources' is not a list but {type(resources).__name__}")
     instances = []
     for resource in resources:
         if not isinstance(resource, dict) or resource.get("mode") != "managed":
