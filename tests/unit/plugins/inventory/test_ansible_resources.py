@@ -56,3 +56,14 @@ def test_group_with_children_and_variables():
 def test_nameless_resources_declare_nothing():
     instance = ResourceInstance("ansible_host.x", "ansible_host", {"name": "", "variables": {}})
     assert declared_host(instance, keep_sensitive=False) == (None, [])
+
+
+def test_groups_given_as_one_string_are_one_group():
+    instance = ResourceInstance("ansible_host.x", "ansible_host", {"name": "x", "groups": "proxmox", "variables": []})
+    host, _sensitive = declared_host(instance, keep_sensitive=False, source="lab.tfstate")
+    assert (host.groups, host.variables, host.source) == (["proxmox"], {}, "lab.tfstate")
+
+
+def test_names_of_other_types_declare_nothing():
+    instance = ResourceInstance("ansible_host.x", "ansible_host", {"name": ["x"], "groups": [None, True, "a", "a"]})
+    assert declared_host(instance, keep_sensitive=False) == (None, [])

@@ -112,7 +112,8 @@ def test_list_of_nested_modules_with_constructed_features():
     assert hostvars["lab-agent-a"]["k3s_node_name"] == "lab-agent-a.lab.example"
     stderr = " ".join(run.stderr.split())
     assert "proxmox_vm_qemu.scratch in" in stderr and "is tainted; skipped" in stderr
-    assert "sandbox (proxmox_vm_qemu.sandbox): no IPv4 address in the state; host skipped" in stderr
+    assert "sandbox (proxmox_vm_qemu.sandbox in " in stderr
+    assert "nested.tfstate): no IPv4 address in the state; host skipped" in stderr
     assert_no_secrets(run.stdout, run.stderr)
 
 
@@ -265,7 +266,7 @@ def test_tainted_fail(tmp_path, parse_config):
 
 def test_strict_fails_on_a_guest_without_address(tmp_path, parse_config):
     shutil.copy(FIXTURES / "nested.tfstate", tmp_path / "lab.tfstate")
-    with pytest.raises(AnsibleParserError, match=r"sandbox \(proxmox_vm_qemu.sandbox\): no IPv4 address"):
+    with pytest.raises(AnsibleParserError, match=r"sandbox \(proxmox_vm_qemu.sandbox in .*lab.tfstate\): no IPv4"):
         parse_config(write_config(tmp_path, "strict", state_files=["lab.tfstate"], strict=True))
 
 
@@ -273,13 +274,13 @@ def test_strict_fails_on_a_guest_without_address(tmp_path, parse_config):
     ("fixture", "message"),
     [
         ("version3.tfstate", "state format version 3 is not supported"),
-        ("duplicate.tfstate", "duplicate host name 'k3s-node': module.a.proxmox_vm_qemu.node and module.b"),
+        ("duplicate.tfstate", "duplicate host name 'k3s-node': module.a.proxmox_vm_qemu.node in .* and module.b"),
     ],
 )
 def test_clear_errors(tmp_path, parse_config, fixture, message):
     shutil.copy(FIXTURES / fixture, tmp_path / fixture)
     with pytest.raises(AnsibleParserError, match=message):
-        parse_config(write_config(tmp_path, "bad", state_files=[fixture]))
+        parse_config(write_config(tmp_path, "bad", state_files=[fixture], strict=True))
 
 
 def test_configuration_errors(tmp_path, parse_config):

@@ -133,3 +133,55 @@ def test_other_resource_types_are_not_guests():
 )
 def test_split_tags(value, expected):
     assert split_tags(value) == expected
+
+
+def test_telmate_vm_keeps_the_nic_of_each_static_address():
+    instance = instances("telmate.tfstate")["proxmox_vm_qemu.server[0]"]
+    attributes = dict(
+        instance.attributes, ipconfig0="ip=dhcp", ipconfig1="ip=10.1.1.21/24", ipconfig2="ip=10.2.2.21/24"
+    )
+    guest = guest_from_instance(ResourceInstance(instance.address, instance.type, attributes), "k3s.tfstate")
+    assert guest.static_nic_ipv4 == [[1, "10.1.1.21"], [2, "10.2.2.21"]]
+    assert guest.nic_address(0, 4) is None
+    assert guest.nic_address(1, 4) == "10.1.1.21"
+    assert guest.source == "k3s.tfstate"
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "attributes"),
+    [
+        ("proxmox_virtual_environment_vm", {"name": "a", "initialization": [{"ip_config": ["ip=192.0.2.1/24"]}]}),
+        ("proxmox_virtual_environment_vm", {"name": "a", "initialization": "cloud-init", "tags": 7}),
+        ("proxmox_virtual_environment_vm", {"name": "a", "ipv4_addresses": "192.0.2.1", "network_interface_names": 1}),
+        ("proxmox_virtual_environment_container", {"initialization": [{"hostname": ["a"], "ip_config": [None]}]}),
+        ("proxmox_virtual_environment_container", {"ipv4": ["192.0.2.1"], "vm_id": [1]}),
+        ("proxmox_vm_qemu", {"name": {"a": 1}, "ipconfig0": ["ip=192.0.2.1/24"], "target_nodes": "pve", "id": 5}),
+        ("proxmox_lxc", {"hostname": "a", "network": {"name": "eth0", "ip": "192.0.2.1/24"}, "vmid": True}),
+        ("proxmox_lxc", {"hostname": "a", "network": ["eth0"], "current_node": ["pve"]}),
+    ],
+)
+def test_attributes_of_unexpected_types_are_ignored(resource_type, attributes):
+    guest = guest_from_instance(ResourceInstance(f"{resource_type}.x", resource_type, attributes), "odd.tfstate")
+    assert guest is not None and guest.name
+    assert guest.node is None or isinstance(guest.node, str)
+    assert all(isinstance(address, str) for address in guest.static_ipv4 + guest.agent_ipv4)
+
+
+def test_a_reader_failure_names_the_file_and_the_resource(monkeypatch):
+    from ansible_collections.homelab.k3s.plugins.plugin_utils import proxmox_resources
+
+    def broken(instance):
+        return instance.attributes["missing"]
+
+    monkeypatch.setitem(proxmox_resources.GUEST_READERS, "proxmox_vm_qemu", broken)
+    with pytest.raises(proxmox_resources.GuestReadError, match=r"^proxmox_vm_qemu\.x in odd\.tfstate: cannot read"):
+        guest_from_instance(ResourceInstance("proxmox_vm_qemu.x", "proxmox_vm_qemu", {}), "odd.tfstate")
+
+
+def test_bpg_agent_addresses_put_bridges_and_tunnels_last():
+    instance = instances("bpg.tfstate")['module.k3s.proxmox_virtual_environment_vm.node["k3s-worker-1"]']
+    attributes = copy.deepcopy(instance.attributes)
+    attributes["network_interface_names"] = ["lo", "docker0", "cni0", "flannel.1", "ens18"]
+    attributes["ipv4_addresses"] = [["127.0.0.1"], ["172.17.0.1"], ["10.42.1.1"], ["10.42.1.0"], ["192.168.2.22"]]
+    guest = guest_from_instance(ResourceInstance(instance.address, instance.type, attributes))
+    assert guest.agent_ipv4 == ["192.168.2.22", "172.17.0.1", "10.42.1.1", "10.42.1.0"]
