@@ -19,6 +19,7 @@ _UNSAFE_GROUP_CHARACTERS = re.compile(r"[^A-Za-z0-9_]")
 
 
 ADDRESS_SOURCES = ("primary_static", "agent", "static")
+Template = Callable[[dict], str]  # renders a template over host variables
 NAME_CONFLICT_POLICIES = ("rename_host", "fail")
 
 
@@ -121,7 +122,7 @@ def _candidate(guest: Guest, entry: str, settings: InventorySettings) -> str | N
     return found[0] if found else None
 
 
-def _rendered_fallback(fallback: Callable[[dict], str], variables: dict, version: int) -> str | None:
+def _rendered_fallback(fallback: Template, variables: dict, version: int) -> str | None:
     value = fallback(variables)
     if not value:
         return None
@@ -132,7 +133,9 @@ def _rendered_fallback(fallback: Callable[[dict], str], variables: dict, version
     return address or value
 
 
-def choose_address(guest: Guest, variables: dict, settings: InventorySettings, fallback=None) -> tuple:
+def choose_address(
+    guest: Guest, variables: dict, settings: InventorySettings, fallback: Template | None = None
+) -> tuple[str | None, str | None, str | None]:
     """``(address or None, what gave it, warning or None)``, trying ``address_precedence`` in order.
 
     The warning says when the primary NIC's static address is not among the guest agent's addresses.
@@ -159,7 +162,13 @@ def choose_address(guest: Guest, variables: dict, settings: InventorySettings, f
     return address, chosen_by, warning
 
 
-def _add_guest(plan: InventoryPlan, guest: Guest, settings: InventorySettings, host_name, fallback) -> None:
+def _add_guest(
+    plan: InventoryPlan,
+    guest: Guest,
+    settings: InventorySettings,
+    host_name: Template | None,
+    fallback: Template | None,
+) -> None:
     variables = guest_variables(guest)
     origin = where(guest.terraform_address, guest.source)
     name = str(host_name(variables) if host_name else guest.name).strip()
