@@ -15,7 +15,7 @@ import yaml
 from terraform_inventory_helpers import FIXTURES, write_config
 
 CORPUS = FIXTURES / "corpus"
-INDEX = yaml.safe_load((CORPUS / "index.yml").read_text())
+INDEX = yaml.safe_load((CORPUS / "index.yml").read_text())["states"]
 LEAKS = ("fixture-cipassword", "fixture-password", "PRIVATE KEY", "AAAAC3NzaC1lZDI1NTE5AAAAIFixture", "fixture-become")
 
 
