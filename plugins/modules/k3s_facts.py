@@ -20,7 +20,7 @@ description:
   - Every value that can be a secret (tokens, the datastore endpoint, S3 keys, credentials in URLs) is
     replaced by V(sha256:<hex digest>) of it. Of a token only its CA hash (public, the sha256 of the
     cluster CA) and the sha256 of its secret part are returned.
-  - The module only reads: it runs C(k3s --version) and C(systemctl show).
+  - The module only reads; it runs C(k3s --version) and C(systemctl show).
 author:
   - homelab.k3s maintainers (@homelab-k3s)
 attributes:
@@ -89,34 +89,78 @@ binary:
   returned: always
   type: dict
   contains:
-    path: {description: Path of the binary., type: str, sample: /usr/local/bin/k3s}
-    exists: {description: Whether it exists., type: bool, sample: true}
-    version_line: {description: First line of C(k3s --version)., type: str, sample: k3s version v1.31.4+k3s1 (a562d090)}
-    version: {description: The version in it; empty when it cannot be read., type: str, sample: v1.31.4+k3s1}
-    commit: {description: The commit in it., type: str, sample: a562d090}
+    path:
+      description: Path of the binary.
+      type: str
+      sample: /usr/local/bin/k3s
+    exists:
+      description: Whether it exists.
+      type: bool
+      sample: true
+    version_line:
+      description: First line of C(k3s --version).
+      type: str
+      sample: k3s version v1.31.4+k3s1 (a562d090)
+    version:
+      description: The version in it; empty when it cannot be read.
+      type: str
+      sample: v1.31.4+k3s1
+    commit:
+      description: The commit in it.
+      type: str
+      sample: a562d090
 services:
   description: The units C(k3s) and C(k3s-agent), keyed by those names.
   returned: always
   type: dict
   contains:
-    unit: {description: The unit name., type: str, sample: k3s.service}
-    path: {description: The unit file looked at., type: str, sample: /etc/systemd/system/k3s.service}
-    exists: {description: Whether the unit file exists., type: bool, sample: true}
+    unit:
+      description: The unit name.
+      type: str
+      sample: k3s.service
+    path:
+      description: The unit file looked at.
+      type: str
+      sample: /etc/systemd/system/k3s.service
+    exists:
+      description: Whether the unit file exists.
+      type: bool
+      sample: true
     managed_by:
       description: V(homelab.k3s), V(install-script), V(other) (written by something else) or V(none) (no file).
       type: str
       sample: install-script
-    load_state: {description: systemd LoadState., type: str, sample: loaded}
+    load_state:
+      description: systemd LoadState.
+      type: str
+      sample: loaded
     active_state:
       description: systemd ActiveState (V(active), V(activating), V(failed), V(inactive) ...).
       type: str
       sample: active
-    sub_state: {description: systemd SubState., type: str, sample: running}
-    unit_file_state: {description: systemd UnitFileState (V(enabled) ...)., type: str, sample: enabled}
-    n_restarts: {description: Times systemd restarted the service since it was started., type: int, sample: 0}
-    invocation_id: {description: ID of the current run of the unit; it changes on every (re)start., type: str}
-    main_pid: {description: PID of the main process, 0 when none., type: int, sample: 1234}
-    environment_files: {description: EnvironmentFile paths of the unit., type: list, elements: str}
+    sub_state:
+      description: systemd SubState.
+      type: str
+      sample: running
+    unit_file_state:
+      description: systemd UnitFileState (V(enabled) ...).
+      type: str
+      sample: enabled
+    n_restarts:
+      description: Times systemd restarted the service since it was started.
+      type: int
+      sample: 0
+    invocation_id:
+      description: ID of the current run of the unit; it changes on every (re)start.
+      type: str
+    main_pid:
+      description: PID of the main process, 0 when none.
+      type: int
+      sample: 1234
+    environment_files:
+      description: EnvironmentFile paths of the unit.
+      type: list
+      elements: str
     exec_start:
       description: The command of the unit, its mode (V(server), V(agent)) and flags, secrets hashed.
       type: dict
@@ -131,36 +175,82 @@ config:
   returned: always
   type: dict
   contains:
-    path: {description: The main file., type: str, sample: /etc/rancher/k3s/config.yaml}
-    exists: {description: Whether it exists., type: bool}
-    files: {description: Every file read, in order., type: list, elements: str}
-    keys: {description: The merged flags; secret values are V(sha256:<hex>)., type: dict}
-    secret_keys: {description: The keys whose values were hashed., type: list, elements: str}
-    errors: {description: Files that could not be parsed, with the reason., type: dict}
+    path:
+      description: The main file.
+      type: str
+      sample: /etc/rancher/k3s/config.yaml
+    exists:
+      description: Whether it exists.
+      type: bool
+    files:
+      description: Every file read, in order.
+      type: list
+      elements: str
+    keys:
+      description: "The merged flags; secret values are V(sha256:<hex>)."
+      type: dict
+    secret_keys:
+      description: The keys whose values were hashed.
+      type: list
+      elements: str
+    errors:
+      description: Files that could not be parsed, with the reason.
+      type: dict
 datastore:
   description: The datastore the node holds.
   returned: always
   type: dict
   contains:
-    kind: {description: V(etcd) (an embedded etcd member), V(sqlite), V(external) or V(none)., type: str, sample: etcd}
-    etcd_member: {description: Whether C(server/db/etcd/member) exists., type: bool}
-    etcd_member_dir: {description: That directory., type: str}
-    etcd_name: {description: The etcd member name k3s recorded, empty when none., type: str}
-    sqlite: {description: Whether C(server/db/state.db) exists., type: bool}
-    sqlite_db: {description: That file., type: str}
-    external: {description: Whether a datastore endpoint is configured., type: bool}
-    external_endpoint: {description: The endpoint without user and password., type: str, sample: postgres://db.lan:5432/k3s}
-    external_endpoint_sha256: {description: sha256 of the full endpoint., type: str}
+    kind:
+      description: V(etcd) (an embedded etcd member), V(sqlite), V(external) or V(none).
+      type: str
+      sample: etcd
+    etcd_member:
+      description: Whether C(server/db/etcd/member) exists.
+      type: bool
+    etcd_member_dir:
+      description: That directory.
+      type: str
+    etcd_name:
+      description: The etcd member name k3s recorded, empty when none.
+      type: str
+    sqlite:
+      description: Whether C(server/db/state.db) exists.
+      type: bool
+    sqlite_db:
+      description: That file.
+      type: str
+    external:
+      description: Whether a datastore endpoint is configured.
+      type: bool
+    external_endpoint:
+      description: The endpoint without user and password.
+      type: str
+      sample: postgres://db.lan:5432/k3s
+    external_endpoint_sha256:
+      description: sha256 of the full endpoint.
+      type: str
 token:
   description: The server token file (C(server/token)).
   returned: always
   type: dict
   contains:
-    path: {description: The file., type: str, sample: /var/lib/rancher/k3s/server/token}
-    present: {description: Whether it exists and is not empty., type: bool}
-    ca_hash: {description: The cluster CA hash of a full token (public)., type: str}
-    secret_sha256: {description: sha256 of the secret part of the token., type: str}
-    format: {description: V(full) or V(bare)., type: str}
+    path:
+      description: The file.
+      type: str
+      sample: /var/lib/rancher/k3s/server/token
+    present:
+      description: Whether it exists and is not empty.
+      type: bool
+    ca_hash:
+      description: The cluster CA hash of a full token (public).
+      type: str
+    secret_sha256:
+      description: sha256 of the secret part of the token.
+      type: str
+    format:
+      description: V(full) or V(bare).
+      type: str
 agent_token:
   description: The agent token file (C(server/agent-token)), in the same form as RV(token).
   returned: always
@@ -170,16 +260,27 @@ ca:
   returned: always
   type: dict
   contains:
-    path: {description: The file., type: str, sample: /var/lib/rancher/k3s/server/tls/server-ca.crt}
-    present: {description: Whether it exists., type: bool}
-    sha256: {description: sha256 of the file, the CA hash a full token carries., type: str}
+    path:
+      description: The file.
+      type: str
+      sample: /var/lib/rancher/k3s/server/tls/server-ca.crt
+    present:
+      description: Whether it exists.
+      type: bool
+    sha256:
+      description: sha256 of the file, the CA hash a full token carries.
+      type: str
 leftovers:
   description: What the k3s install script leaves in O(bin_dir).
   returned: always
   type: dict
   contains:
-    scripts: {description: The killall and uninstall scripts found, by name., type: dict}
-    links: {description: The kubectl, crictl and ctr links found, with their targets., type: dict}
+    scripts:
+      description: The killall and uninstall scripts found, by name.
+      type: dict
+    links:
+      description: The kubectl, crictl and ctr links found, with their targets.
+      type: dict
 installed_by:
   description: Who wrote the units of the node (V(homelab.k3s), V(install-script), V(other), V(none)).
   returned: always
