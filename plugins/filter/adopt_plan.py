@@ -30,7 +30,7 @@ options:
         V(external)); C(datastore_endpoint); C(config) (the C(config.yaml) the role writes); C(env) (the
         environment file the role writes, empty values left out); C(env_later) (keys whose value is only known
         once the first server is read); C(token) and C(token_setting) (C(server_token) or C(agent_token) and its
-        name; may be empty); C(cluster_tokens) (agents: the sha256 of the secrets of the first server's token
+        name; may be empty); C(cluster_tokens) (for agents, the sha256 of the secrets of the first server's token
         files); C(version); C(data_dir).
     type: dict
     required: true
