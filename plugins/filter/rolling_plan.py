@@ -9,23 +9,36 @@ short_description: Order and check a rolling restart of the nodes (reboot, OS pa
 version_added: 0.2.0
 author: homelab.k3s contributors
 description:
-  - Takes the hosts of a rolling operation (servers first, in inventory order, then agents) with the node name
-    each registers and whether it needs the operation, and the output of C(k3s kubectl get nodes -o json).
+  - Takes the hosts of a rolling operation in the order to work on them (servers first, then agents), the output
+    of C(k3s kubectl get nodes -o json), the servers, the node name each host registers and whether it needs the
+    operation.
   - Returns the hosts to work on, in order, the lines of the plan, and the problems that must stop the run
     before any node changes. Every node must be Ready (one node down at a time is what the cluster is sized
     for); with embedded etcd, taking one member down must leave a quorum (3 members tolerate one down,
     2 tolerate none).
-positional: nodes, action, allow_quorum_loss
+positional: nodes, servers, node_names, needed, action, allow_quorum_loss
 options:
   _input:
-    description: One entry per host, in the order to work on them, with C(host), C(node) (the node name),
-      C(server) (bool) and C(needed) (bool; false skips the host).
+    description: The inventory hosts, in the order to work on them.
     type: list
-    elements: dict
+    elements: str
     required: true
   nodes:
     description: The output of C(k3s kubectl get nodes -o json), as a JSON string or parsed.
     type: raw
+    required: true
+  servers:
+    description: The hosts that are servers.
+    type: list
+    elements: str
+    required: true
+  node_names:
+    description: The node name of each host; a host not in it is its own node name.
+    type: dict
+    required: true
+  needed:
+    description: Whether each host needs the operation; a host not in it does.
+    type: dict
     required: true
   action:
     description: What happens to each node, for the plan (C(reboot), C(restart)).
@@ -40,7 +53,9 @@ options:
 EXAMPLES = r"""
 - name: Plan the reboots
   ansible.builtin.set_fact:
-    __plan: "{{ __hosts | homelab.k3s.rolling_plan(__nodes.stdout, 'reboot') }}"
+    __plan: >-
+      {{ ['server1', 'agent1'] | homelab.k3s.rolling_plan(__nodes.stdout, ['server1'], {'server1': 'server1'},
+         {'server1': true, 'agent1': false}, 'reboot') }}
 """
 
 RETURN = r"""
@@ -65,7 +80,9 @@ _value:
 from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import is_ready, list_items, node_roles
 
 
-def rolling_plan(hosts, nodes, action: str = "restart", allow_quorum_loss: bool = False) -> dict:
+def rolling_plan(
+    hosts, nodes, servers, node_names, needed, action: str = "restart", allow_quorum_loss: bool = False
+) -> dict:
     """Hosts to work on in order, the plan's lines and the problems that stop the run first."""
     items = list_items(nodes, "rolling_plan", "the output of 'kubectl get nodes -o json'")
     ready = {}
@@ -88,16 +105,16 @@ def rolling_plan(hosts, nodes, action: str = "restart", allow_quorum_loss: bool 
             "to accept that."
         )
     order, lines = [], []
-    for entry in hosts or []:
-        host, node = entry["host"], entry.get("node") or entry["host"]
+    for host in hosts or []:
+        node = (node_names or {}).get(host) or host
         if node not in ready:
             lines.append(f"  {host}: not a node of the cluster, skipped")
-        elif not entry.get("needed", True):
+        elif not (needed or {}).get(host, True):
             lines.append(f"  {host}: nothing to do, skipped")
         else:
             order.append(host)
             lines.append(f"  {host}: drain, {action}, wait until Ready, uncordon")
-    if len(members) == 1 and any(e["host"] in order and e.get("server") for e in hosts or []):
+    if len(members) <= 1 and any(host in order for host in servers or []):
         lines.append(f"  (one server: the API is down while it {'reboots' if action == 'reboot' else 'restarts'})")
     return {"hosts": order, "lines": lines, "problems": problems}
 
