@@ -127,18 +127,21 @@ def test_several_new_nodes_are_all_named():
 # -- rolling_plan ----------------------------------------------------------------------------------------
 
 
-def _hosts(needed=("server1", "server2", "server3", "agent1")):
-    return [
-        {"host": h, "node": h, "server": h.startswith("server"), "needed": h in needed}
-        for h in ("server1", "server2", "server3", "agent1")
-    ]
+HOSTS = ["server1", "server2", "server3", "agent1"]
+SERVERS = HOSTS[:3]
+
+
+def _plan(nodes, needed=HOSTS, **kwargs):
+    names = {h: h.upper() if h == "agent1" else h for h in HOSTS}
+    nodes = json.loads(json.dumps(nodes).replace('"agent1"', '"AGENT1"'))
+    return rolling_plan(HOSTS, nodes, SERVERS, names, {h: h in needed for h in HOSTS}, **kwargs)
 
 
 THREE = _list(*(_node(f"server{i}", labels=ETCD) for i in (1, 2, 3)), _node("agent1"))
 
 
 def test_servers_first_and_the_nodes_that_need_nothing_are_skipped():
-    plan = rolling_plan(_hosts(needed=("server2", "agent1")), THREE, "reboot")
+    plan = _plan(THREE, ("server2", "agent1"), action="reboot")
     assert plan["problems"] == []
     assert plan["hosts"] == ["server2", "agent1"]
     assert plan["lines"][0] == "  server1: nothing to do, skipped"
@@ -149,7 +152,7 @@ def test_a_node_that_is_down_stops_the_run():
     nodes = _list(
         _node("server1", labels=ETCD), _node("server2", "Unknown", labels=ETCD), _node("server3", labels=ETCD)
     )
-    problems = rolling_plan(_hosts(), nodes)["problems"]
+    problems = _plan(nodes)["problems"]
     assert problems == [
         "Node server2 is not Ready: a rolling restart takes one node down at a time and needs the others up; "
         "bring server2 back (or remove it) first."
@@ -158,12 +161,12 @@ def test_a_node_that_is_down_stops_the_run():
 
 def test_two_etcd_members_need_the_override():
     nodes = _list(_node("server1", labels=ETCD), _node("server2", labels=ETCD))
-    assert "etcd has 2 members (server1, server2)" in rolling_plan(_hosts(), nodes)["problems"][0]
-    assert rolling_plan(_hosts(), nodes, allow_quorum_loss=True)["problems"] == []
+    assert "etcd has 2 members (server1, server2)" in _plan(nodes)["problems"][0]
+    assert _plan(nodes, allow_quorum_loss=True)["problems"] == []
 
 
 def test_one_server_is_allowed_with_a_word_and_unknown_hosts_are_skipped():
-    plan = rolling_plan(_hosts(), _list(_node("server1", labels=ETCD)), "reboot")
+    plan = _plan(_list(_node("server1", labels=ETCD)), action="reboot")
     assert plan["problems"] == []
     assert plan["hosts"] == ["server1"]
     assert "  server2: not a node of the cluster, skipped" in plan["lines"]
