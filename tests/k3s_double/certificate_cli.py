@@ -92,7 +92,9 @@ def rotate(options):
 def main(args):
     """`k3s certificate <command>`: rotate is supported; rotate-ca and check are not."""
     if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write("NAME:\n   k3s certificate - Manage K3s certificates\n\nCOMMANDS:\n   rotate  Rotate certificates\n")
+        sys.stdout.write(
+            "NAME:\n   k3s certificate - Manage K3s certificates\n\nCOMMANDS:\n   rotate  Rotate certificates\n"
+        )
         return 0
     command, rest = args[0], args[1:]
     if command in ("rotate-ca", "check"):
