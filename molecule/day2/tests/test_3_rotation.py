@@ -5,9 +5,12 @@
 The commands are those of docs/runbooks/token-rotate.md and cert-rotate.md.
 """
 
+import hashlib
+import os
 import stat
+import subprocess
 
-from cluster import AGENTS, DATA_DIR, EPHEMERAL, NODES, SERVERS, kubectl, node
+from cluster import AGENTS, DATA_DIR, EPHEMERAL, NODES, PROJECT, SERVERS, kubectl, node
 from day2 import SNAPSHOTS, is_ready, nodes, run_runbook, runbook_command, tail
 
 TOKEN_CHECK = runbook_command("token-rotate", "--check")
@@ -18,12 +21,22 @@ SERVING = f"{DATA_DIR}/server/tls/serving-kube-apiserver.crt"
 
 
 def server_tokens():
-    return {name: node(name).check_output(f"cat {DATA_DIR}/server/token").strip() for name in SERVERS}
+    """The sha256 of each server's token file (the tokens themselves stay out of the logs of these checks)."""
+    return {name: node(name).check_output(f"sha256sum < {DATA_DIR}/server/token").split()[0] for name in SERVERS}
 
 
 def env_token(name):
+    """The sha256 of K3S_TOKEN in the node's service environment, newline-terminated like the token file."""
     service = "k3s" if name in SERVERS else "k3s-agent"
-    return node(name).check_output(f"grep '^K3S_TOKEN=' /etc/systemd/system/{service}.service.env || true").strip()
+    script = f"sed -n 's/^K3S_TOKEN=\"\\(.*\\)\"$/\\1/p' /etc/systemd/system/{service}.service.env | sha256sum"
+    return node(name).check_output(script).split()[0]
+
+
+def read_token(name):
+    """A server's token, read with podman outside Ansible, so that the log check below means something."""
+    env = dict(os.environ, CONTAINERS_CONF=str(PROJECT / ".lab" / "containers.conf"))
+    argv = ["podman", "exec", name, "cat", f"{DATA_DIR}/server/token"]
+    return subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout.strip()
 
 
 def all_ready():
@@ -47,23 +60,25 @@ def test_token_rotation_in_check_mode_changes_nothing():
 
 def test_token_rotation_gives_every_node_the_new_token():
     before = server_tokens()
-    old = next(iter(before.values()))
+    old = before[SERVERS[0]]
     run = run_runbook(TOKEN)
     assert run.rc == 0, tail(run)
     after = server_tokens()
     assert len(set(after.values())) == 1, "every server has the same token"
-    new = next(iter(after.values()))
+    new = after[SERVERS[0]]
     assert new != old
     for name in SERVERS[1:] + AGENTS:
-        assert env_token(name) == f'K3S_TOKEN="{new}"', name
+        assert env_token(name) == new, f"{name} does not have the new token in its service environment"
     kept = sorted(SNAPSHOTS.glob("token-before-rotation-*"))
-    assert kept and kept[-1].read_text().strip() == old
+    assert kept and hashlib.sha256(kept[-1].read_bytes()).hexdigest() == old
     assert stat.S_IMODE(kept[-1].stat().st_mode) == 0o600
     all_ready()
     # Writes go through every server after the restarts.
     for via in SERVERS:
         assert kubectl("create", "namespace", f"after-rotation-{via}", via=via).rc == 0
-    secret = new.split("::server:")[-1]
+    secret = read_token(SERVERS[0]).split("::server:")[-1]
+    assert hashlib.sha256(f"{read_token(SERVERS[0])}\n".encode()).hexdigest() == new
+    assert len(secret) >= 16
     assert secret not in (EPHEMERAL / "ansible.log").read_text()
 
 
