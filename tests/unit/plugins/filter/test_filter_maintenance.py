@@ -131,7 +131,7 @@ HOSTS = ["server1", "server2", "server3", "agent1"]
 SERVERS = HOSTS[:3]
 
 
-def _plan(nodes, needed=HOSTS, **kwargs):
+def _plan(nodes, needed=tuple(HOSTS), **kwargs):
     names = {h: h.upper() if h == "agent1" else h for h in HOSTS}
     nodes = json.loads(json.dumps(nodes).replace('"agent1"', '"AGENT1"'))
     return rolling_plan(HOSTS, nodes, SERVERS, names, {h: h in needed for h in HOSTS}, **kwargs)
