@@ -11,8 +11,10 @@ from cluster import EPHEMERAL, FIRST_SERVER, K3S, NODES, SERVERS, kubectl, node
 from day2 import is_ready, nodes, playbook, run_runbook, runbook_command, tail
 
 LEAVING = SERVERS[-1]
-REMOVE_COMMAND = runbook_command("remove-node", "maintenance_remove_confirm=true")
-REMOVE_CHECK = runbook_command("remove-node", "--check")
+REMOVE_COMMAND = runbook_command(
+    "remove-node", "maintenance_remove_confirm=true", excludes=("maintenance_remove_reset",)
+)
+REMOVE_CHECK = runbook_command("remove-node", "--check", excludes=("maintenance_remove_reset",))
 ADD_CHECK = runbook_command("add-node", "--check")
 EXAMPLE = {"maintenance_remove_node=pi4": f"maintenance_remove_node={LEAVING}"}
 
