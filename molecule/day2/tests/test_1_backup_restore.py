@@ -61,7 +61,10 @@ def test_backup_saves_a_snapshot_and_copies_it_to_the_controller():
 
 
 def test_backup_in_check_mode_says_what_the_retention_would_remove():
+    # A second snapshot first: check mode prunes among the snapshots that exist.
+    assert run_runbook(BACKUP).rc == 0
     before = local_snapshots()
+    assert len(before) == 2
     run = run_runbook(BACKUP, "--check", "-e", "maintenance_backup_retention=1")
     assert run.rc == 0, tail(run)
     assert "Retention 1: check mode, nothing is deleted; a run would remove" in run.output
