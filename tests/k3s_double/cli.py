@@ -19,13 +19,13 @@ COMMANDS = [
     ("crictl", "Run crictl (not supported by the test double)"),
     ("ctr", "Run ctr (not supported by the test double)"),
     ("check-config", "Run config check"),
-    ("token", "Manage tokens (not supported by the test double)"),
+    ("token", "Manage tokens (rotate only)"),
     ("etcd-snapshot", "Manage etcd snapshots"),
     ("secrets-encrypt", "Control secrets encryption (not supported by the test double)"),
-    ("certificate", "Manage K3s certificates (not supported by the test double)"),
+    ("certificate", "Manage K3s certificates (rotate only)"),
     ("completion", "Install shell completion script (not supported by the test double)"),
 ]
-NOT_SUPPORTED = {"token", "secrets-encrypt", "certificate", "completion"}
+NOT_SUPPORTED = {"secrets-encrypt", "completion"}
 NO_RUNTIME = {"crictl", "ctr"}
 
 
@@ -175,6 +175,10 @@ def _run(args):
         raise logs.Fatal(f"Error: k3s {command} is not supported by the k3s test double")
     if command == "etcd-snapshot":
         return _etcd_snapshot(rest)
+    if command in ("token", "certificate"):
+        from k3s_double import certificate_cli, token_rotation
+
+        return (token_rotation if command == "token" else certificate_cli).main(rest)
     if command not in ("server", "agent"):
         sys.stderr.write(f"No help topic for '{command}'\n")
         return 3

@@ -29,6 +29,7 @@ from k3s_double import (
     pki,
     snapshots,
     systemd,
+    token_rotation,
     tokens,
     version,
 )
@@ -109,6 +110,7 @@ class Server:
         self.api = None
         self.listener = None
         self.snapshots = snapshots.SnapshotManager(self)
+        self.rotation = token_rotation.Rotation(self)
         self.routes = {}
 
     # -- paths and settings ------------------------------------------------------------------------
@@ -137,7 +139,8 @@ class Server:
         }
 
     def passwords(self):
-        return {"server": [self.secret], "node": [p for p in (self.agent_secret, self.secret) if p]}
+        rotated = self.rotation.accepted(self.secret)
+        return {"server": [self.secret, *rotated], "node": [p for p in (self.agent_secret, self.secret) if p] + rotated}
 
     def cacerts(self):
         with open(self.tls("server-ca.crt"), "rb") as handle:
@@ -417,6 +420,7 @@ class Server:
             "/v1-k3s/double/nodes": apiserver.Route(self._register_node, ("node", "server")),
             "/v1-k3s/double/heartbeat": apiserver.Route(self._heartbeat, ("node", "server")),
             "/db/snapshot": apiserver.Route(self.snapshots.handle),
+            token_rotation.PATH: apiserver.Route(self.rotation.handle, methods=("PUT",)),
         }
         if self.datastore.embedded_etcd:
             ds = self.datastore

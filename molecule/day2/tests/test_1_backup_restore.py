@@ -1,14 +1,22 @@
 # Copyright: contributors to the homelab.k3s collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Story 1: back up, change the cluster, restore: the cluster is as it was at snapshot time."""
+"""Story 1: back up, change the cluster, restore: the cluster is as it was at snapshot time.
+
+The commands are those of docs/runbooks/backup.md and restore.md, with the scenario's inventory.
+"""
 
 import json
 import stat
 
 from cluster import EPHEMERAL, FIRST_SERVER, K3S, NODES, SERVERS, kubectl, node
-from day2 import SNAPSHOTS, is_ready, nodes, playbook, tail
+from day2 import SNAPSHOTS, is_ready, nodes, run_runbook, runbook_command, tail
 
 MARKER = "day2-marker"
+BACKUP = runbook_command("backup", "homelab.k3s.backup", excludes=("-e", "crontab"))
+RESTORE_CHECK = runbook_command("restore", "--check")
+RESTORE = runbook_command("restore", "maintenance_restore_confirm=true", excludes=("maintenance_restore_source",))
+RESTORE_CONTROLLER = runbook_command("restore", "maintenance_restore_source=controller")
+EXAMPLE = "on-demand-server1-1717000000"
 LATER = "day2-after-snapshot"
 
 
@@ -42,7 +50,7 @@ def everything_runs():
 
 def test_backup_saves_a_snapshot_and_copies_it_to_the_controller():
     apply_configmap(MARKER, "at-snapshot")
-    run = playbook("backup.yml", "-e", "maintenance_backup_fetch=true", "-e", "maintenance_backup_fetch_token=true")
+    run = run_runbook(BACKUP, "-e", "maintenance_backup_fetch=true", "-e", "maintenance_backup_fetch_token=true")
     assert run.rc == 0, tail(run)
     assert set(run.recap) == set(SERVERS)
     assert local_snapshots() == fetched()
@@ -52,11 +60,23 @@ def test_backup_saves_a_snapshot_and_copies_it_to_the_controller():
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
 
 
+def test_backup_in_check_mode_says_what_the_retention_would_remove():
+    # A second snapshot first: check mode prunes among the snapshots that exist.
+    assert run_runbook(BACKUP).rc == 0
+    before = local_snapshots()
+    assert len(before) == 2
+    run = run_runbook(BACKUP, "--check", "-e", "maintenance_backup_retention=1")
+    assert run.rc == 0, tail(run)
+    assert "Retention 1: check mode, nothing is deleted; a run would remove" in run.output
+    assert "Retention 1: removed" not in run.output
+    assert local_snapshots() == before
+
+
 def test_a_later_backup_applies_the_retention():
     kubectl("delete", "configmap", MARKER, "--namespace", "default")
     apply_configmap(LATER, "after-snapshot")
     copied = fetched()
-    run = playbook("backup.yml", "-e", "maintenance_backup_retention=1")
+    run = run_runbook(BACKUP, "-e", "maintenance_backup_retention=1")
     assert run.rc == 0, tail(run)
     left = local_snapshots()
     assert len(left) == 1
@@ -66,7 +86,8 @@ def test_a_later_backup_applies_the_retention():
 
 def test_restore_refuses_without_a_confirmation_and_names_the_snapshots_the_server_has():
     # The first server no longer has the snapshot (pruned): both problems are reported at once.
-    run = playbook("restore.yml", "-e", f"maintenance_restore_snapshot={fetched()[0]}")
+    # The runbook's restore command without its yes.
+    run = run_runbook(RESTORE, replace={EXAMPLE: fetched()[0], "-e maintenance_restore_confirm=true": ""})
     assert run.rc != 0
     assert "-e maintenance_restore_confirm=true" in run.output
     assert f"does not exist on {FIRST_SERVER}. Its snapshots: {local_snapshots()[0]}." in run.output
@@ -75,14 +96,7 @@ def test_restore_refuses_without_a_confirmation_and_names_the_snapshots_the_serv
 
 
 def test_restore_in_check_mode_prints_the_plan_and_changes_nothing():
-    run = playbook(
-        "restore.yml",
-        "--check",
-        "-e",
-        f"maintenance_restore_snapshot={fetched()[0]}",
-        "-e",
-        "maintenance_restore_source=controller",
-    )
+    run = run_runbook(RESTORE_CHECK, "-e", "maintenance_restore_source=controller", replace={EXAMPLE: fetched()[0]})
     assert run.rc == 0, tail(run)
     assert run.changed() == 0
     assert "Check mode: nothing is changed. A restore would:" in run.output
@@ -96,17 +110,7 @@ def test_restore_brings_the_cluster_back_to_the_snapshot():
     variables = EPHEMERAL / "restore-vars.yml"
     variables.write_text(f"maintenance_restore_token: \"{{{{ lookup('file', '{SNAPSHOTS / 'token'}') }}}}\"\n")
     variables.chmod(0o600)
-    run = playbook(
-        "restore.yml",
-        "-e",
-        f"maintenance_restore_snapshot={fetched()[0]}",
-        "-e",
-        "maintenance_restore_source=controller",
-        "-e",
-        "maintenance_restore_confirm=true",
-        "-e",
-        f"@{variables}",
-    )
+    run = run_runbook(RESTORE_CONTROLLER, replace={EXAMPLE: fetched()[0], "@restore-token.yml": f"@{variables}"})
     assert run.rc == 0, tail(run)
     marker = configmap(MARKER)
     assert marker is not None, "the marker of snapshot time is back"

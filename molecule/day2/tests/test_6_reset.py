@@ -1,15 +1,33 @@
 # Copyright: contributors to the homelab.k3s collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Story 4: reset every node, twice; nothing of k3s is left, and nothing else is touched.
+"""Story 6: reset every node, twice; nothing of k3s is left, and nothing else is touched.
+
+The commands are those of docs/runbooks/reset.md. The first server's local snapshots that have no copy off it
+stop the reset until it is told to copy them to the controller.
 
 The test double runs no containers, so the leftovers of a real node (a containerd shim and its
 container, kubelet and containerd mounts, CNI interfaces and namespaces, kube-proxy and flannel
 rules) are planted on two hosts first, by hand.
 """
 
+import stat
+
 import pytest
-from cluster import AGENTS, FIRST_SERVER, K3S, NODES, node
-from day2 import playbook, tail
+from cluster import AGENTS, DATA_DIR, FIRST_SERVER, K3S, NODES, node
+from day2 import SNAPSHOTS, run_runbook, runbook_command, tail
+
+CHECK = runbook_command("reset", "--check")
+RESET = runbook_command("reset", "maintenance_reset_confirm=true", excludes=("--limit", "maintenance_reset_fetch"))
+RESET_FETCH = runbook_command("reset", "maintenance_reset_fetch_snapshots=true")
+SNAPSHOT_DIR = f"{DATA_DIR}/server/db/snapshots"
+
+
+def unsaved():
+    """The first server's snapshots that have no copy on the controller."""
+    local = node(FIRST_SERVER).check_output(f"ls {SNAPSHOT_DIR}").split()
+    copied = {path.name for path in SNAPSHOTS.iterdir()}
+    return sorted(name for name in local if name not in copied)
+
 
 PLANTED = [FIRST_SERVER, AGENTS[0]]
 SHIM = "/var/lib/rancher/k3s/data/day2/bin/containerd-shim-runc-v2"
@@ -68,32 +86,54 @@ def test_plant_what_a_real_node_would_have():
         assert host.run(f"pgrep -f {SHIM}").rc == 0
 
 
-def test_reset_refuses_without_a_confirmation():
-    run = playbook("reset.yml")
+def test_reset_refuses_without_a_confirmation_and_names_the_snapshots_it_would_delete():
+    assert unsaved(), "the later on-demand and the pre-upgrade snapshots are only on the server"
+    run = run_runbook(RESET, replace={"-e maintenance_reset_confirm=true": ""})
     assert run.rc != 0
     assert "-e maintenance_reset_confirm=true" in run.output
+    assert "It also deletes the only copies of these etcd snapshots" in run.output
+    assert all(f"{SNAPSHOT_DIR}/{name}" in run.output for name in unsaved()), tail(run)
     assert node(FIRST_SERVER).service("k3s").is_running
 
 
-def test_reset_in_check_mode_removes_nothing():
-    run = playbook("reset.yml", "--check")
+def test_reset_in_check_mode_removes_nothing_and_lists_the_snapshots():
+    run = run_runbook(CHECK)
     assert run.rc == 0, tail(run)
     assert "Check mode: nothing is removed. A reset would remove:" in run.output
     assert "interfaces: vethday2, cni0, flannel.1" in run.output
+    assert (
+        "etcd snapshots without a copy off the node: " + ", ".join(f"{SNAPSHOT_DIR}/{name}" for name in unsaved())
+        in run.output
+    ), tail(run)
     host = node(FIRST_SERVER)
     assert host.service("k3s").is_running
     assert host.file(K3S).exists
     assert host.interface("cni0").exists
 
 
-def test_reset_removes_k3s():
-    run = playbook("reset.yml", "-e", "maintenance_reset_confirm=true")
+def test_a_confirmed_reset_does_not_delete_the_only_copies_of_snapshots():
+    left = unsaved()
+    run = run_runbook(RESET)
+    assert run.rc != 0
+    assert "maintenance_reset_fetch_snapshots=true" in run.output, tail(run)
+    assert "Nothing was changed." in run.output
+    assert unsaved() == left
+    assert node(FIRST_SERVER).service("k3s").is_running
+
+
+def test_reset_removes_k3s_after_copying_the_snapshots_to_the_controller():
+    left = unsaved()
+    run = run_runbook(RESET_FETCH)
     assert run.rc == 0, tail(run)
     assert all(changed > 0 for name, (changed, _failed) in run.recap.items() if name in PLANTED)
+    for name in left:
+        copy = SNAPSHOTS / name
+        assert copy.is_file(), name
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
 
 
 def test_a_second_reset_changes_nothing():
-    run = playbook("reset.yml", "-e", "maintenance_reset_confirm=true")
+    run = run_runbook(RESET)
     assert run.rc == 0, tail(run)
     assert run.changed() == 0, tail(run, 120)
 
