@@ -16,21 +16,18 @@ VERSION_PATTERN = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(-rc\d+)?\+k3s\d+$")
 _GO_VERSIONS = {28: "go1.20.14", 29: "go1.22.8", 30: "go1.22.9", 31: "go1.22.9", 32: "go1.23.4", 33: "go1.24.2"}
 
 
-def _load_version():
-    data = pkgutil.get_data("k3s_double", BUILD_INFO)
-    if data:
-        return json.loads(data.decode())["version"]
-    return DEFAULT_VERSION
-
-
-def _read_version():
+def _build_info():
     try:
-        return _load_version()
-    except (OSError, ValueError, KeyError):
-        return DEFAULT_VERSION
+        data = pkgutil.get_data("k3s_double", BUILD_INFO)
+        return json.loads(data.decode()) if data else {}
+    except (OSError, ValueError):
+        return {}
 
 
-VERSION = _read_version()
+_INFO = _build_info()
+VERSION = _INFO.get("version") or DEFAULT_VERSION
+# The architecture of the release asset this build is (None when run from the sources).
+ARCH = _INFO.get("arch")
 
 
 def parts(version=None):
