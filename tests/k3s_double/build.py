@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the k3s test double as release assets: one executable Python zipapp per architecture name.
 
-    python3 tests/k3s_double/build.py --version v1.31.4+k3s1 --out .cache/k3s-double/v1.31.4+k3s1
+    python3 tests/k3s_double/build.py --version v1.36.4+k3s1 --out .cache/k3s-double/v1.36.4+k3s1
 
 writes k3s, k3s-arm64 and k3s-armhf and sha256sum-amd64.txt, sha256sum-arm64.txt and sha256sum-arm.txt in the
 layout of a k3s release. The three are the same program, each marked with its architecture: run on a machine
@@ -60,7 +60,7 @@ def archive(version, arch="amd64"):
 
 def build(version, out):
     if not VERSION_PATTERN.match(version):
-        raise ValueError(f"not a k3s version (like v1.31.4+k3s1): {version}")
+        raise ValueError(f"not a k3s version (like v1.36.4+k3s1): {version}")
     os.makedirs(out, exist_ok=True)
     digests = {}
     for arch, asset in ASSETS.items():
@@ -77,7 +77,7 @@ def build(version, out):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.31.4+k3s1")
+    parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.36.4+k3s1")
     parser.add_argument("--out", required=True, help="directory for the assets and checksum files")
     args = parser.parse_args(argv)
     try:

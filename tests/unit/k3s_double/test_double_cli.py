@@ -20,7 +20,7 @@ def test_version_names_release_and_test_double(k3s):
         assert result.returncode == 0
         first, second = result.stdout.splitlines()
         assert first == f"k3s version {VERSION} (testdouble)"
-        assert second.startswith("go version go1.22.9 ")
+        assert second.startswith("go version go1.26.4 ")
         assert "homelab.k3s test double" in second
 
 
