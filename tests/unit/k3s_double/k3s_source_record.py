@@ -252,7 +252,7 @@ def record(src):
     agent = _command_flags(read["agent.go"], "Flags: []cli.Flag{", SOURCES["agent.go"][0], agent_vars)
     return {
         "repository": REPO,
-        "sources": {path: commit for path, commit in SOURCES.values()},
+        "sources": dict(SOURCES.values()),
         "flags": {"server": server, "agent": agent},
         "facts": FACTS,
         "lines": _anchor_lines(src),
