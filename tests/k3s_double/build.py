@@ -2,11 +2,12 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Build the k3s test double as release assets: one executable Python zipapp per architecture name.
 
-    python3 tests/k3s_double/build.py --version v1.31.4+k3s1 --out .cache/k3s-double/v1.31.4+k3s1
+    python3 tests/k3s_double/build.py --version v1.36.4+k3s1 --out .cache/k3s-double/v1.36.4+k3s1
 
-writes k3s, k3s-arm64 and k3s-armhf (the same program) and sha256sum-amd64.txt, sha256sum-arm64.txt and
-sha256sum-arm.txt in the layout of a k3s release. The output depends only on the sources and the version:
-the same input gives the same sha256.
+writes k3s, k3s-arm64 and k3s-armhf and sha256sum-amd64.txt, sha256sum-arm64.txt and sha256sum-arm.txt in the
+layout of a k3s release. The three are the same program, each marked with its architecture: run on a machine
+of another architecture it fails as a foreign binary does, so a role that picks the wrong asset is caught. The
+output depends only on the sources, the version and the architecture: the same input gives the same sha256.
 """
 
 import argparse
@@ -41,15 +42,15 @@ def _entry(name, data):
     return info, data
 
 
-def archive(version):
-    """The zipapp bytes for a version."""
+def archive(version, arch="amd64"):
+    """The zipapp bytes for a version and an architecture (amd64, arm64, arm)."""
     source_dir = os.path.dirname(os.path.abspath(__file__))
     entries = [_entry("__main__.py", LAUNCHER.encode())]
     for name in sorted(os.listdir(source_dir)):
         if name.endswith(".py") and name not in ("build.py", "__main__.py"):
             with open(os.path.join(source_dir, name), "rb") as handle:
                 entries.append(_entry(f"{PACKAGE}/{name}", handle.read()))
-    entries.append(_entry(f"{PACKAGE}/build_info.json", json.dumps({"version": version}).encode()))
+    entries.append(_entry(f"{PACKAGE}/build_info.json", json.dumps({"version": version, "arch": arch}).encode()))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zipped:
         for info, data in sorted(entries, key=lambda e: e[0].filename):
@@ -59,23 +60,24 @@ def archive(version):
 
 def build(version, out):
     if not VERSION_PATTERN.match(version):
-        raise ValueError(f"not a k3s version (like v1.31.4+k3s1): {version}")
-    data = archive(version)
-    digest = hashlib.sha256(data).hexdigest()
+        raise ValueError(f"not a k3s version (like v1.36.4+k3s1): {version}")
     os.makedirs(out, exist_ok=True)
+    digests = {}
     for arch, asset in ASSETS.items():
+        data = archive(version, arch)
+        digest = digests[arch] = hashlib.sha256(data).hexdigest()
         path = os.path.join(out, asset)
         with open(path, "wb") as handle:
             handle.write(data)
         os.chmod(path, 0o755)  # noqa: S103 - a release asset is an executable for everyone
         with open(os.path.join(out, f"sha256sum-{arch}.txt"), "w", encoding="utf-8") as handle:
             handle.write(f"{digest}  {asset}\n")
-    return digest
+    return digests["amd64"]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.31.4+k3s1")
+    parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.36.4+k3s1")
     parser.add_argument("--out", required=True, help="directory for the assets and checksum files")
     args = parser.parse_args(argv)
     try:

@@ -195,6 +195,10 @@ def _run(args):
 def main(argv):
     """Run the command; like the real multi-call binary, a link named kubectl, crictl or ctr runs that tool."""
     program = os.path.basename(argv[0]) if argv else "k3s"
+    if version.ARCH and version.goarch() != version.ARCH:
+        # What running another architecture's binary gives on a machine without emulation for it.
+        sys.stderr.write(f"{argv[0]}: cannot execute binary file: Exec format error\n")
+        return 126
     args = list(argv[1:])
     if program in ("kubectl", "crictl", "ctr"):
         args = [program, *args]

@@ -81,8 +81,6 @@ AGENT_NODE = [
     _f("enable-pprof", BOOL),
     _f("rootless", BOOL),
     _f("prefer-bundled-bin", BOOL),
-    _f("no-flannel", BOOL),
-    _f("cluster-secret", env="K3S_CLUSTER_SECRET"),
 ]
 
 AGENT_ONLY = [
@@ -90,6 +88,10 @@ AGENT_ONLY = [
     _f("token-file", env="K3S_TOKEN_FILE"),
     _f("server,s", env="K3S_URL"),
     _f("disable-apiserver-lb", BOOL),
+    # Hidden and deprecated, still accepted by `k3s agent` (not by `k3s server`).
+    _f("disable-selinux", BOOL_TRUE),
+    _f("no-flannel", BOOL),
+    _f("cluster-secret", env="K3S_CLUSTER_SECRET"),
 ]
 
 ETCD_S3 = [
@@ -111,9 +113,6 @@ ETCD_S3 = [
 SERVER_ONLY = [
     _f("bind-address"),
     _f("https-listen-port", INT, 6443),
-    _f("supervisor-port", INT, 0),
-    _f("apiserver-port", INT, 0),
-    _f("apiserver-bind-address"),
     _f("advertise-address"),
     _f("advertise-port", INT, 0),
     _f("tls-san", SLICE),
@@ -174,7 +173,6 @@ SERVER_ONLY = [
     _f("secrets-encryption", BOOL),
     _f("secrets-encryption-provider", default="aescbc"),
     _f("disable-agent", BOOL),
-    _f("no-deploy", SLICE),
 ]
 
 ETCD_SNAPSHOT = [

@@ -98,7 +98,7 @@ class Server:
         self.node_ip = kubelet.internal_ip(options)
         self.advertise = options["advertise-address"] or self.node_ip
         self.join_url = options["server"]
-        self.disabled = set(options["disable"]) | set(options["no-deploy"])
+        self.disabled = set(options["disable"])
         if options["disable-cloud-controller"]:
             self.disabled.add("ccm")
         self.stop = threading.Event()

@@ -7,30 +7,38 @@ import pkgutil
 import platform
 import re
 
-DEFAULT_VERSION = "v1.31.4+k3s1"
+DEFAULT_VERSION = "v1.36.4+k3s1"
 COMMIT = "testdouble"
 BUILD_INFO = "build_info.json"
 VERSION_PATTERN = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(-rc\d+)?\+k3s\d+$")
 
 # The Go release each Kubernetes minor of k3s was built with, for the `go version` line and /version.
-_GO_VERSIONS = {28: "go1.20.14", 29: "go1.22.8", 30: "go1.22.9", 31: "go1.22.9", 32: "go1.23.4", 33: "go1.24.2"}
+# From the k3s release notes ("Update to v1.3x.y-k3s1 and Go 1.z"); later minors take the newest known.
+_GO_VERSIONS = {
+    28: "go1.20.14",
+    29: "go1.22.8",
+    30: "go1.22.9",
+    31: "go1.22.9",
+    32: "go1.23.4",
+    33: "go1.24.2",
+    34: "go1.25.11",
+    35: "go1.25.11",
+    36: "go1.26.4",
+}
 
 
-def _load_version():
-    data = pkgutil.get_data("k3s_double", BUILD_INFO)
-    if data:
-        return json.loads(data.decode())["version"]
-    return DEFAULT_VERSION
-
-
-def _read_version():
+def _build_info():
     try:
-        return _load_version()
-    except (OSError, ValueError, KeyError):
-        return DEFAULT_VERSION
+        data = pkgutil.get_data("k3s_double", BUILD_INFO)
+        return json.loads(data.decode()) if data else {}
+    except (OSError, ValueError):
+        return {}
 
 
-VERSION = _read_version()
+_INFO = _build_info()
+VERSION = _INFO.get("version") or DEFAULT_VERSION
+# The architecture of the release asset this build is (None when run from the sources).
+ARCH = _INFO.get("arch")
 
 
 def parts(version=None):
@@ -42,7 +50,7 @@ def parts(version=None):
 
 
 def go_version():
-    return _GO_VERSIONS.get(parts()[1], "go1.23.4")
+    return _GO_VERSIONS.get(parts()[1], _GO_VERSIONS[max(_GO_VERSIONS)])
 
 
 def goarch():

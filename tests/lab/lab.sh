@@ -26,6 +26,8 @@ image_tag() { echo "localhost/homelab-k3s-lab:${1:-debian12}-$RECIPE_HASH"; }
 
 mirror() {
   local m
+  # LAB_MIRROR: the Debian mirror to build from on a machine whose apt sources are not Debian's.
+  [ -z "${LAB_MIRROR:-}" ] || { echo "$LAB_MIRROR"; return; }
   m=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -1 || true)
   [ -n "$m" ] || m=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | head -1 || true)
   echo "${m:-http://deb.debian.org/debian}"

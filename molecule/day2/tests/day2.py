@@ -15,8 +15,8 @@ import cluster
 from cluster import EPHEMERAL, FIRST_SERVER, PROJECT, RECAP, kubectl
 
 SNAPSHOTS = EPHEMERAL / "snapshots"
-FROM_VERSION = "v1.31.4+k3s1"
-TO_VERSION = "v1.32.1+k3s1"
+FROM_VERSION = "v1.36.4+k3s1"
+TO_VERSION = "v1.37.2+k3s1"
 
 
 def nodes(via=FIRST_SERVER):

@@ -20,7 +20,7 @@ def test_version_names_release_and_test_double(k3s):
         assert result.returncode == 0
         first, second = result.stdout.splitlines()
         assert first == f"k3s version {VERSION} (testdouble)"
-        assert second.startswith("go version go1.22.9 ")
+        assert second.startswith("go version go1.26.4 ")
         assert "homelab.k3s test double" in second
 
 
@@ -39,14 +39,26 @@ def test_build_is_deterministic_and_laid_out_like_a_release(tmp_path):
     first = build.build(VERSION, str(tmp_path / "a"))
     second = build.build(VERSION, str(tmp_path / "b"))
     assert first == second
-    data = (tmp_path / "a" / "k3s").read_bytes()
-    assert data.startswith(b"#!/usr/bin/env python3\n")
-    assert hashlib.sha256(data).hexdigest() == first
+    assert hashlib.sha256((tmp_path / "a" / "k3s").read_bytes()).hexdigest() == first
+    digests = set()
     for arch, asset in (("amd64", "k3s"), ("arm64", "k3s-arm64"), ("arm", "k3s-armhf")):
-        assert (tmp_path / "a" / asset).read_bytes() == data
+        data = (tmp_path / "a" / asset).read_bytes()
+        assert data.startswith(b"#!/usr/bin/env python3\n")
+        assert data == (tmp_path / "b" / asset).read_bytes()
         assert (tmp_path / "a" / asset).stat().st_mode & 0o777 == 0o755
-        assert (tmp_path / "a" / f"sha256sum-{arch}.txt").read_text() == f"{first}  {asset}\n"
+        digest = hashlib.sha256(data).hexdigest()
+        assert (tmp_path / "a" / f"sha256sum-{arch}.txt").read_text() == f"{digest}  {asset}\n"
+        digests.add(digest)
+    assert len(digests) == 3  # each asset is marked with its architecture
     assert build.build("v1.32.0+k3s1", str(tmp_path / "c")) != first
+
+
+def test_an_asset_of_another_architecture_does_not_run(tmp_path):
+    build.build(VERSION, str(tmp_path))
+    result = run(str(tmp_path / "k3s-arm64"), "--version")
+    assert result.returncode == 126
+    assert "cannot execute binary file: Exec format error" in result.stderr
+    assert run(str(tmp_path / "k3s"), "--version").returncode == 0
 
 
 def test_build_rejects_a_version_that_is_not_k3s(tmp_path):
