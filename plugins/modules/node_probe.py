@@ -58,6 +58,7 @@ attributes:
     description: Changes nothing in any mode.
   diff_mode:
     support: none
+    description: Nothing to show, nothing changes.
   platform:
     platforms: posix
     support: full
