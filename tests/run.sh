@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI runs, in order: setup, ruff, yamllint, ansible-lint,
 # ansible-test sanity, unit tests, then the molecule scenarios on lab hosts.
-# Usage: tests/run.sh [STEP...]   (steps: lint sanity unit packaging docs molecule negative; default all)
+# Usage: tests/run.sh [STEP...]   (steps: lint sanity unit packaging docs molecule negative bench; default all)
 # MOLECULE_SCENARIOS="base k3s-single" limits the scenarios.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +14,7 @@ eval "$(bash tests/lab/lab.sh env)"
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/collections
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint sanity unit packaging docs molecule negative)
+[ ${#steps[@]} -gt 0 ] || steps=(lint sanity unit packaging docs molecule negative bench)
 scenarios=${MOLECULE_SCENARIOS:-$(cat molecule/scenarios.txt)}
 passed=0 failed=0 failures=()
 LOGS=$ROOT/tests/output/logs
@@ -53,6 +53,11 @@ for step in "${steps[@]}"; do
       for s in $scenarios; do run "molecule-$s" molecule test -s "$s"; done
       ;;
     negative) run verify-fails-unconverged pytest -q -p no:cacheprovider tests/integration ;;
+    # A report, not a gate on time: fresh and no-op site.yml on 3 lab hosts, once (docs/performance.md).
+    bench)
+      run bench bash tests/bench/converge.sh --hosts 3 --runs 1 --out tests/output/bench
+      sed -n '/^## /,$p' "$LOGS/bench.log"
+      ;;
     *) echo "unknown step $step"; exit 2 ;;
   esac
 done
