@@ -57,6 +57,13 @@ def test_firewall(host):
         assert "6443/tcp" not in status
 
 
+def test_firewall_exact(host):
+    """The side effect's stale k3s rule is gone, the operator's own rule stays."""
+    rules = host.file("/etc/ufw/user.rules").content_string
+    assert "10.99.0.7" not in rules
+    assert "allow tcp 8080 0.0.0.0/0 any 10.99.0.8 in" in rules
+
+
 def test_swap_off_in_fstab(host):
     for line in host.file("/etc/fstab").content_string.splitlines():
         fields = line.split()
