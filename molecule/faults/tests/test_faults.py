@@ -5,6 +5,7 @@
 Every run's output is kept in <ephemeral>/stories/<story>.log.
 """
 
+import ipaddress
 import json
 import os
 import re
@@ -23,6 +24,8 @@ LAB = PROJECT / "tests" / "lab" / "lab.sh"
 STORIES = EPHEMERAL / "stories"
 LAB_ENV = dict(os.environ, CONTAINERS_CONF=str(PROJECT / ".lab" / "containers.conf"))
 DROP_IN = "/etc/rancher/k3s/config.yaml.d/99-faults.yaml"
+# Inventory overrides of the later stories: the agent's new address, then an environment change.
+EXTRA = EPHEMERAL / "faults-extra.yml"
 
 
 def keep(story, output):
@@ -127,9 +130,44 @@ def test_a_rebuilt_first_server_rejoins_with_the_data_and_nobody_restarts():
     assert json.loads(config.stdout)["data"] == {"story": "rebuild"}
 
 
+def firewall(host, address=None):
+    """The rules of ufw on a host (ufw status), those naming address when it is given."""
+    output = podman("exec", host, "ufw", "status").stdout
+    return [line for line in output.splitlines() if address is None or address in line.split()]
+
+
+def address(host):
+    return podman(
+        "inspect", "-f", f'{{{{ (index .NetworkSettings.Networks "{NET}").IPAddress }}}}', host
+    ).stdout.strip()
+
+
+def test_a_changed_agent_address_leaves_no_stale_rule():
+    old = address(AGENT)
+    assert firewall(FIRST, old), "no rule for the agent before the change"
+    taken = {address(h) for h in NODES}
+    new = next(
+        str(ipaddress.ip_address(old) + i) for i in range(1, 20) if str(ipaddress.ip_address(old) + i) not in taken
+    )
+    podman("network", "disconnect", NET, AGENT)
+    connected = podman("network", "connect", "--ip", new, NET, AGENT)
+    assert connected.returncode == 0, connected.stderr
+    EXTRA.write_text(f"all:\n  hosts:\n    {AGENT}:\n      ansible_host: {new}\n")
+
+    rc, output, recap = playbook(extra_inventory=EXTRA)
+    keep("4-agent-address", output)
+
+    assert rc == 0, output[-3000:]
+    for host in SERVERS:
+        assert firewall(host, old) == [], f"{host} keeps rules for {old}"
+        assert {line.split()[0] for line in firewall(host, new)} >= {"10250/tcp", "8472/udp"}
+        assert recap[host][0] > 0
+    assert firewall(AGENT, old) == []
+
+
 def test_a_killed_run_re_runs_clean():
-    extra = EPHEMERAL / "faults-extra.yml"
-    extra.write_text("all:\n  vars:\n    k3s_environment: {FAULTS_STORY: killed-run}\n")
+    extra = EXTRA
+    extra.write_text(extra.read_text() + "  vars:\n    k3s_environment: {FAULTS_STORY: killed-run}\n")
     command = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "--inventory",
