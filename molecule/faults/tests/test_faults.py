@@ -62,7 +62,10 @@ def wait_running(host, service="k3s", timeout=120):
 
 def test_converged_cluster_keeps_a_configmap():
     kubectl("delete", "configmap", "keep-me", "--ignore-not-found", via=SECOND)
-    result = kubectl("create", "configmap", "keep-me", "--from-literal=story=rebuild", via=SECOND)
+    manifest = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keep-me, namespace: default}\ndata: {story: rebuild}\n"
+    )
+    result = kubectl("apply", "-f", "-", via=SECOND, stdin=manifest)
     assert result.rc == 0, result.stderr
     ca = {h: facts(h)["ca"]["sha256"] for h in SERVERS}
     assert len(set(ca.values())) == 1 and "" not in ca.values(), ca
