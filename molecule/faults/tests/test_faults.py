@@ -51,6 +51,16 @@ def podman(*args):
     return subprocess.run(["podman", *args], check=False, env=LAB_ENV, capture_output=True, text=True)
 
 
+def remove(host):
+    """Remove a lab host for good (a container still stopping can refuse the first removal)."""
+    for _ in range(5):
+        podman("rm", "--force", "--time", "2", host)
+        if podman("container", "exists", host).returncode != 0:
+            return
+        time.sleep(2)
+    raise AssertionError(f"{host} could not be removed")
+
+
 def wait_running(host, service="k3s", timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,7 +125,7 @@ def test_a_run_with_the_first_server_down_converges_the_rest_and_says_so():
 def test_a_rebuilt_first_server_rejoins_with_the_data_and_nobody_restarts():
     before = invocations([SECOND, THIRD, AGENT])
     ca = facts(SECOND)["ca"]["sha256"]
-    podman("rm", "--force", "--time", "2", FIRST)
+    remove(FIRST)
     lab("up", FIRST)
     assert facts(FIRST)["holds_cluster"] is False
 
