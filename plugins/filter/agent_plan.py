@@ -11,7 +11,7 @@ author: homelab.k3s contributors
 description:
   - Takes the M(homelab.k3s.k3s_facts) results of the servers (results of unreachable servers are marked
     C(unreachable)) and picks the URL an agent registers at and the running server the agent token is read from
-    and kubectl runs on. No server is special: the first one that runs, in inventory order, is taken.
+    and kubectl runs on. No server is special; the first one that runs, in inventory order, is taken.
   - The URL is O(server_url) when set, else the API endpoint, else the URL the agent already registered at when it
     is one of the servers' (a joined agent knows every server), else the first running server's.
 options:

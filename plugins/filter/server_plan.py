@@ -43,6 +43,11 @@ options:
     description: The sha256 of the secret part of C(server_token); empty when the cluster makes its own token.
     type: str
     default: ""
+  token:
+    description:
+      - The C(server_token) setting, full or bare; only the sha256 of its secret part is used, as O(token_sha256).
+    type: str
+    default: ""
   env_file:
     description: The environment file of the k3s service, where the members' C(K3S_TOKEN) is read.
     type: str
@@ -105,14 +110,21 @@ _value:
       type: dict
 """
 
+import hashlib
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.k3s.plugins.module_utils.k3s_token import TokenFormatError, parse_token
 from ansible_collections.homelab.k3s.plugins.plugin_utils.cluster_plan import server_plan as _server_plan
 
 
-def server_plan(facts, hosts, datastore, addresses=None, api_port=6443, token_sha256="", env_file=None):
+def server_plan(facts, hosts, datastore, addresses=None, api_port=6443, token_sha256="", token="", env_file=None):
+    if token:
+        try:
+            token_sha256 = hashlib.sha256(parse_token(token).secret.encode("utf-8")).hexdigest()
+        except TokenFormatError as error:
+            raise AnsibleFilterError(f"server_plan: server_token is not a valid k3s token: {error}") from None
     if not isinstance(facts, Mapping):
         raise AnsibleFilterError("server_plan: the input must be the k3s_facts results by host")
     if datastore not in ("etcd", "sqlite", "external"):

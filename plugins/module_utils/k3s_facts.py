@@ -45,6 +45,7 @@ SYSTEMD_PROPERTIES = [
     "FragmentPath",
     "EnvironmentFiles",
     "ExecMainPID",
+    "ExecMainStartTimestampMonotonic",
 ]
 
 # Flags (config keys without the trailing '+') whose values are secrets.
@@ -408,3 +409,32 @@ def read_leftovers(bin_dir: str) -> Dict[str, Any]:
         if os.path.islink(path):
             links[name] = os.readlink(path)
     return {"scripts": scripts, "links": links}
+
+
+def boot_time(stat_text: Optional[str]) -> float:
+    """The boot time (epoch seconds) from /proc/stat's btime line; 0 when unknown."""
+    for line in (stat_text or "").splitlines():
+        if line.startswith("btime "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def started_at(monotonic_usec: str, boot: float) -> float:
+    """When the main process started, in epoch seconds, from systemd's monotonic timestamp; 0 when not started."""
+    if not str(monotonic_usec).isdigit() or int(monotonic_usec) == 0 or not boot:
+        return 0.0
+    return boot + int(monotonic_usec) / 1_000_000
+
+
+def changed_since(paths: List[str], since: float) -> List[str]:
+    """The files of paths modified after since (epoch seconds); none when since is 0 (not started)."""
+    if not since:
+        return []
+    newer = []
+    for path in paths:
+        try:
+            if os.stat(path).st_mtime > since:
+                newer.append(path)
+        except OSError:
+            continue
+    return newer

@@ -153,6 +153,16 @@ services:
     invocation_id:
       description: ID of the current run of the unit; it changes on every (re)start.
       type: str
+    started_at:
+      description: When the main process of the unit started (epoch seconds); 0 when it is not running.
+      type: float
+    changed_since_start:
+      description:
+        - The files the service reads (its unit, environment files, the configuration files, registries.yaml, the
+          binary) that were modified after it started; a restart is pending for them, for example after a run
+          that was interrupted between writing them and restarting the service.
+      type: list
+      elements: str
     main_pid:
       description: PID of the main process, 0 when none.
       type: int
@@ -305,6 +315,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import (
     SYSTEMD_PROPERTIES,
     UNITS,
+    boot_time,
+    changed_since,
     env_files_of_unit,
     parse_exec_start,
     parse_systemctl_show,
@@ -316,6 +328,7 @@ from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import (
     read_text,
     read_token,
     sha256_file,
+    started_at,
     unit_exec_start,
     unit_writer,
 )
@@ -348,6 +361,8 @@ def service_facts(module: AnsibleModule, systemd_dir: str, name: str, unit: str)
         "n_restarts": 0,
         "invocation_id": "",
         "main_pid": 0,
+        "started_at": 0.0,
+        "changed_since_start": [],
         "environment_files": env_files_of_unit(text, unit),
         "exec_start": parse_exec_start(unit_exec_start(text or "")),
     }
@@ -364,6 +379,9 @@ def service_facts(module: AnsibleModule, systemd_dir: str, name: str, unit: str)
                 n_restarts=int(shown.get("NRestarts") or 0) if str(shown.get("NRestarts", "")).isdigit() else 0,
                 invocation_id=shown.get("InvocationID", ""),
                 main_pid=int(shown.get("ExecMainPID") or 0) if str(shown.get("ExecMainPID", "")).isdigit() else 0,
+                started_at=started_at(
+                    shown.get("ExecMainStartTimestampMonotonic", ""), boot_time(read_text("/proc/stat"))
+                ),
             )
             if shown["EnvironmentFiles"]:
                 result["environment_files"] = shown["EnvironmentFiles"]
@@ -398,6 +416,12 @@ def main() -> None:
                 merged_env.update(env)
 
     config, flags = read_config(params["config_file"])
+    binary = binary_facts(module, params["bin_dir"])
+    registries = os.path.join(os.path.dirname(params["config_file"]), "registries.yaml")
+    for service in services.values():
+        if service["active_state"] in ("active", "activating", "reloading"):
+            read = [service["path"], *service["environment_files"], *config["files"], registries, binary["path"]]
+            service["changed_since_start"] = changed_since(read, service["started_at"])
     datastore = read_datastore(data_dir, flags, merged_env)
     ca_path = os.path.join(data_dir, "server", "tls", "server-ca.crt")
     ca = {"path": ca_path, "present": os.path.isfile(ca_path), "sha256": sha256_file(ca_path)}
@@ -406,7 +430,7 @@ def main() -> None:
 
     module.exit_json(
         changed=False,
-        binary=binary_facts(module, params["bin_dir"]),
+        binary=binary,
         services=services,
         env_files=env_files,
         config=config,

@@ -221,7 +221,11 @@ def agent_plan(
 
     facts: k3s_facts results of the servers (unreachable ones absent or marked 'unreachable').
     """
-    live = [s for s in servers if isinstance(facts.get(s), Mapping) and not facts[s].get("unreachable")]
+    live = [
+        s
+        for s in servers
+        if isinstance(facts.get(s), Mapping) and not facts[s].get("unreachable") and not facts[s].get("failed")
+    ]
     running = [s for s in live if is_running(facts[s])]
     with_token = [s for s in running + live if _get(facts[s], "token", "present", default=False)]
     token_host = with_token[0] if with_token else ""

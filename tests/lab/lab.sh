@@ -4,7 +4,7 @@
 #
 #   tests/lab/lab.sh setup                 packages, podman config, ssh key
 #   tests/lab/lab.sh image [debian12|debian13]   build the image once (cached)
-#   tests/lab/lab.sh up NAME... [--image TAG] [--net NET]  start hosts
+#   tests/lab/lab.sh up NAME... [--image TAG] [--net NET]  start hosts (a fixed address per name)
 #   tests/lab/lab.sh down [--net NET]      remove the hosts of a network
 #   tests/lab/lab.sh inventory [--net NET] print a YAML inventory of the hosts
 #   tests/lab/lab.sh env                   print the exports the lab needs
@@ -98,7 +98,8 @@ cmd_up() {
       continue
     fi
     # --no-hosts: /etc/hosts stays a plain file the base role can manage.
-    podman run -d --name "$n" --hostname "$n" --network "$NET" \
+    # --ip: a fixed address per host name, kept across stop/start and rebuilds.
+    podman run -d --name "$n" --hostname "$n" --network "$NET" --ip "$(fixed_ip "$n")" \
       --privileged --systemd=always --no-hosts \
       --label homelab-lab="$NET" \
       -v "$STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" \
@@ -106,6 +107,43 @@ cmd_up() {
   done
   for n in "${NAMES[@]}"; do wait_ssh "$n"; done
   log "${#NAMES[@]} host(s) up on $NET in $(( $(date +%s) - t0 ))s"
+}
+
+# The fixed address of a host: inside the network's own subnet (podman picked it when it made the
+# network), at an offset of 10-239 derived from the name, moved on past addresses already given out.
+# .lab/addresses/<network> remembers them, so a host keeps its address across stop/start and rm + run
+# of the same name; "down" forgets them with the network. .240 and above stay free (the k3s-ha
+# scenario puts the API virtual IP at .250).
+fixed_ip() {
+  local subnet book
+  subnet=$(podman network inspect "$NET" --format '{{range .Subnets}}{{.Subnet}} {{end}}' | awk '{print $1}')
+  book="$STATE/addresses/$NET"
+  mkdir -p "$STATE/addresses"
+  python3 - "$book" "$subnet" "$1" <<'PY'
+import hashlib, ipaddress, os, sys
+book, subnet, name = sys.argv[1:4]
+net = ipaddress.ip_network(subnet, strict=False)
+given = {}
+if os.path.exists(book):
+    with open(book) as handle:
+        lines = handle.read().split()
+    if lines[:1] == [subnet]:
+        given = dict(zip(lines[1::2], lines[2::2]))
+if name not in given:
+    start = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 230
+    taken = set(given.values())
+    for step in range(230):
+        address = str(net.network_address + 10 + (start + step) % 230)
+        if address not in taken:
+            given[name] = address
+            break
+    else:
+        sys.exit(f"no free address left in {net}")
+    with open(book + ".tmp", "w") as handle:
+        handle.write(subnet + "\n" + "".join(f"{k} {v}\n" for k, v in sorted(given.items())))
+    os.replace(book + ".tmp", book)
+print(given[name])
+PY
 }
 
 host_ip() {
@@ -134,6 +172,7 @@ cmd_down() {
   # A container that is still stopping can make the first removal fail: try again.
   [ -z "$ids" ] || podman rm -f -t 2 $ids >/dev/null 2>&1 || { sleep 2; podman rm -f -t 2 $ids >/dev/null; }
   ! podman network exists "$NET" || podman network rm "$NET" >/dev/null
+  rm -f "$STATE/addresses/$NET"
   log "network $NET removed"
 }
 

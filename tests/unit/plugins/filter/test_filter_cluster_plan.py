@@ -286,3 +286,15 @@ def test_node_problems_name_missing_and_not_ready_nodes():
     assert node_problems(nodes, ["server1"]) == []
     with pytest.raises(AnsibleFilterError):
         node_problems("not json", ["x"])
+
+
+@pytest.mark.parametrize("token", ["secret-a", f"K10{CA_A}::server:secret-a", "  secret-a\n"])
+def test_server_token_is_compared_by_its_secret(token):
+    facts = {"server1": member(), "server2": member(), "server3": member()}
+    assert plan(facts, token=token)["problems"] == []
+    assert len(plan(facts, token="secret-b")["problems"]) == 1
+
+
+def test_a_malformed_server_token():
+    with pytest.raises(AnsibleFilterError, match="server_token is not a valid k3s token"):
+        plan({}, token="K10abc::server:x")

@@ -4,6 +4,7 @@
 import hashlib
 import json
 import os
+import time
 
 import pytest
 from ansible.module_utils.basic import AnsibleModule
@@ -260,3 +261,37 @@ def test_env_file_quoting():
 def test_redact_url():
     assert utils.redact_url(DB_URL) == "postgres://db.lan:5432/k3s"
     assert utils.redact_url("https://etcd.lan:2379") == "https://etcd.lan:2379"
+
+
+def _btime():
+    with open("/proc/stat") as handle:
+        return utils.boot_time(handle.read())
+
+
+@pytest.mark.parametrize(("age", "pending"), [(30, True), (-3600, False)])
+def test_files_changed_since_the_service_started(run_module, node, monkeypatch, age, pending):
+    """An interrupted run leaves files newer than the running service: the restart it owes is visible."""
+    started = int((time.time() - _btime() - age) * 1_000_000)
+    show = SHOW.replace("ActiveState=activating", "ActiveState=active") + f"ExecMainStartTimestampMonotonic={started}\n"
+    original = AnsibleModule.run_command
+
+    def run_command(self, args, **kwargs):
+        if args[1:3] == ["show", "k3s.service"]:
+            return 0, show.format(path=node["systemd"] / "k3s.service", systemd=node["systemd"]), ""
+        return original(self, args, **kwargs)
+
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    k3s = run_module(k3s_facts, node["args"])["services"]["k3s"]
+    assert k3s["started_at"] == pytest.approx(time.time() - age, abs=5)
+    expected = [str(node["systemd"] / "k3s.service"), str(node["systemd"] / "k3s.service.env")]
+    expected += [str(node["etc"] / "config.yaml"), str(node["etc"] / "config.yaml.d" / "10-extra.yaml")]
+    expected += [str(node["bin"] / "k3s")]
+    assert k3s["changed_since_start"] == (expected if pending else [])
+
+
+def test_start_time_helpers():
+    assert utils.boot_time("cpu 1 2\nbtime 1700000000\n") == 1700000000.0
+    assert utils.boot_time("") == 0.0
+    assert utils.started_at("0", 1700000000.0) == 0.0
+    assert utils.started_at("", 1700000000.0) == 0.0
+    assert utils.started_at("2500000", 1700000000.0) == 1700000002.5
