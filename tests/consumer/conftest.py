@@ -41,10 +41,21 @@ TIMEOUT = 900
 LAB = ["bash", str(ROOT / "tests" / "lab" / "lab.sh")]
 
 
-def run(args, cwd, env=None, check=True, timeout=TIMEOUT):
-    result = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+def run(args, cwd, env=None, check=True, timeout=TIMEOUT, log=None):
+    """Run a command; with `log`, its output goes to that file as it comes (a stuck run shows where it was)."""
+    if log is None:
+        result = subprocess.run(
+            [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    else:
+        with open(log, "w", encoding="utf-8") as out:
+            try:
+                code = subprocess.run(
+                    [str(a) for a in args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+                ).returncode
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"{' '.join(map(str, args))} ran {timeout}s:\n{Path(log).read_text()[-8000:]}")
+        result = subprocess.CompletedProcess(args, code, Path(log).read_text(), "")
     if check and result.returncode != 0:
         pytest.fail(
             f"{' '.join(map(str, args))} exited {result.returncode}\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
