@@ -212,7 +212,10 @@ def lab():
     """Two fresh lab hosts on the network `consumer`; removed afterwards."""
     run([*LAB, "down", "--net", NET], cwd=ROOT, check=False)
     try:
-        run([*LAB, "up", *HOSTS, "--net", NET], cwd=ROOT)
+        # A loaded machine can take longer than lab.sh waits for sshd: `up` again starts nothing new and waits again.
+        for attempt in range(3):
+            if run([*LAB, "up", *HOSTS, "--net", NET], cwd=ROOT, check=attempt == 2).returncode == 0:
+                break
         listed = yaml.safe_load(run([*LAB, "inventory", "--net", NET], cwd=ROOT).stdout)
         yield listed["all"]
     finally:

@@ -14,7 +14,7 @@ import stat
 import pytest
 import yaml
 from awx_runner import Job, awx_env, copy_project
-from conftest import HOSTS, ROOT, GalaxyServer, inventory, pipe, run, user_env
+from conftest import HOSTS, ROOT, GalaxyServer, execution_environment, inventory, pipe, run, user_env
 from local_galaxy import declared_dependencies
 from packaging.requirements import Requirement
 from packaging.version import Version
@@ -111,7 +111,8 @@ def test_terraform_inventory_plugin(workstation, tmp_path):
 
 @pytest.fixture(scope="module")
 def awx_project(tmp_path_factory, execution_env, newest):
-    """The project as AWX syncs it: the checkout, and collections/requirements.yml installed from Galaxy."""
+    """The project as AWX syncs it: the checkout, and the collections of the execution environment's galaxy list
+    (collections/requirements.yml) installed from Galaxy into requirements_collections."""
     base = tmp_path_factory.mktemp("awx")
     project = copy_project(base / "project")
     home = base / "home"
@@ -124,7 +125,7 @@ def awx_project(tmp_path_factory, execution_env, newest):
                 "collection",
                 "install",
                 "-r",
-                "collections/requirements.yml",
+                execution_environment()["dependencies"]["galaxy"],
                 "-p",
                 base / "requirements_collections",
             ],
