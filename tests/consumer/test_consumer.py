@@ -92,6 +92,24 @@ def test_site_converges_fresh_hosts_then_changes_nothing(site_runs):
     print("warnings:", sorted({line for r in site_runs for line in r.stdout.splitlines() if "[WARNING]" in line}))
 
 
+def test_bad_addresses_are_refused_before_any_change(workstation, userdir, site_runs):
+    """The input checks of the base role, the task that needed ansible.utils before, on the installed collection."""
+    bad = json.dumps({"base_host_address": "cons.lan", "base_firewall_trusted_cidrs": ["10.42.0.1/16"]})
+    result = run(
+        ["ansible-playbook", "homelab.k3s.site", "-i", "hosts.yml", "--check", "-e", bad],
+        cwd=userdir,
+        env=workstation["env"],
+        check=False,
+        log=userdir / "site-bad-input.log",
+    )
+    assert result.returncode == 2, result.stdout[-8000:]
+    output = " ".join(result.stdout.split())
+    found = re.search(r"These nodes have no IP address \(set base_host_address or ansible_host\): ([\w, -]+)\.", output)
+    assert found and sorted(found[1].split(", ")) == sorted(HOSTS), output[-4000:]
+    assert "These are not IP networks: 10.42.0.1/16" in output
+    assert {host: counts[1] for host, counts in recap(result.stdout).items()} == dict.fromkeys(HOSTS, 0)
+
+
 def test_kubeconfig_reaches_the_workstation(site_runs, userdir):
     kubeconfig = userdir / "kubeconfig"
     assert stat.S_IMODE(kubeconfig.stat().st_mode) == 0o600
