@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything CI runs, in order: setup, ruff, yamllint, ansible-lint,
 # ansible-test sanity, unit tests, then the molecule scenarios on lab hosts.
-# Usage: tests/run.sh [STEP...]   (steps: lint sanity unit packaging docs molecule negative bench; default all)
+# Usage: tests/run.sh [STEP...]   (steps: lint sanity unit packaging consumer docs molecule negative bench; default all)
 # MOLECULE_SCENARIOS="base k3s-single" limits the scenarios.
 set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +14,7 @@ eval "$(bash tests/lab/lab.sh env)"
 export ANSIBLE_COLLECTIONS_PATH=$ROOT/collections
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(lint sanity unit packaging docs molecule negative bench)
+[ ${#steps[@]} -gt 0 ] || steps=(lint sanity unit packaging consumer docs molecule negative bench)
 scenarios=${MOLECULE_SCENARIOS:-$(cat molecule/scenarios.txt)}
 passed=0 failed=0 failures=()
 LOGS=$ROOT/tests/output/logs
@@ -48,6 +48,8 @@ for step in "${steps[@]}"; do
     sanity) run ansible-test-sanity bash tests/sanity/run.sh ;;
     unit) run pytest pytest -q -p no:cacheprovider tests/unit ;;
     packaging) run packaging-and-awx pytest -q -p no:cacheprovider tests/packaging tests/awx ;;
+    # The artifact on ansible-core and the listed libraries only, lab hosts on the network `consumer`.
+    consumer) run consumer pytest -q -p no:cacheprovider tests/consumer ;;
     docs) run docs-site bash tests/docs/build.sh ;;
     molecule)
       for s in $scenarios; do run "molecule-$s" molecule test -s "$s"; done

@@ -41,7 +41,7 @@ class ProxmoxGuestAddresses:
 
     def __init__(self, url, user, token_id, token_secret, validate_certs=True, ca_path=None, timeout=10):
         if ProxmoxAPI is None:
-            raise ProxmoxApiError("proxmox_api_enrichment needs the Python library proxmoxer on the controller")
+            raise ProxmoxApiError("proxmox_api_enrichment needs proxmoxer: pip install proxmoxer requests")
         if not url or not token_secret:
             raise ProxmoxApiError("proxmox_api_enrichment needs proxmox_url, proxmox_token_id and proxmox_token_secret")
         parts = urlsplit(url if "://" in url else f"https://{url}")

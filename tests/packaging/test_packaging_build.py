@@ -2,7 +2,6 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """What `ansible-galaxy collection build` puts into the tarball, and the metadata Galaxy shows."""
 
-import fnmatch
 import json
 import re
 import tarfile
@@ -10,26 +9,29 @@ import tarfile
 import yaml
 from pkg_helpers import ROOT
 
-# Local state that must never ship: the venv, the lab, caches, test output, the link back to the root.
-FORBIDDEN = [
-    ".git/*",
-    ".venv/*",
-    ".lab/*",
-    ".cache/*",
-    ".ansible/*",
-    ".pytest_cache/*",
-    ".ruff_cache/*",
-    "collections/*",
-    "tests/lab/*",
-    "tests/output/*",
-    "build/*",
-    "molecule/*/.cache/*",
-    "changelogs/.plugin-cache.yaml",
-    "*/__pycache__/*",
-    "__pycache__/*",
-    "*.pyc",
-    "*.tar.gz",
+# Everything the artifact may hold: the collection and what users read. Anything else (tests, molecule, the
+# lab, the k3s test double, CI helpers, the clone's own settings, local state) fails the test.
+ALLOWED = [
+    r"MANIFEST\.json",
+    r"FILES\.json",
+    r"README\.md",
+    r"CONTRIBUTING\.md",
+    r"LICENSE",
+    r"CHANGELOG\.rst",
+    r"requirements\.txt",
+    r"bindep\.txt",
+    r"meta(/(runtime|execution-environment)\.yml)?",
+    r"changelogs(/(changelog|config)\.yaml)?",
+    r"playbooks(/[a-z_]+\.yml)?",
+    r"plugins(/(modules|module_utils|filter|inventory|plugin_utils|doc_fragments)(/[a-z_0-9]+\.py)?)?",
+    r"roles(/[a-z_0-9]+(/(tasks|handlers|defaults|vars|meta|templates|files)(/.+)?)?)?",
+    r"docs(/(roles|plugins|runbooks|examples)(/.+)?|/[a-z-]+\.md)?",
+    r"inventory(/example(/.+)?)?",
 ]
+# What must never ship, whatever the list above says.
+FORBIDDEN = re.compile(
+    r"(^|/)(tests|molecule|\.ci|\.lab|\.venv|\.cache|collections|__pycache__|k3s_double)(/|$)|\.pyc$"
+)
 
 
 def _names(members):
@@ -41,10 +43,19 @@ def _manifest(tarball):
         return json.load(archive.extractfile("MANIFEST.json"))["collection_info"]
 
 
-def test_leaves_out_local_state(members):
+def test_holds_nothing_unexpected(members):
     names = _names(members)
-    shipped = [n for n in names for pattern in FORBIDDEN if fnmatch.fnmatch(n, pattern) or n == pattern.rstrip("/*")]
-    assert shipped == []
+    unexpected = [n for n in names if not any(re.fullmatch(pattern, n) for pattern in ALLOWED)]
+    assert unexpected == []
+    assert [n for n in names if FORBIDDEN.search(n)] == []
+
+
+def test_holds_the_files_users_read(members):
+    names = set(_names(members))
+    docs = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*/*.md") if "/site/" not in str(p))
+    examples = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "inventory" / "example").rglob("*.yml"))
+    wanted = ["docs/quickstart.md", "docs/awx.md", *(d for d in docs if not d.startswith("docs/testing/")), *examples]
+    assert [n for n in wanted if n not in names] == []
 
 
 def test_has_no_links_or_paths_outside(members):
@@ -64,7 +75,7 @@ def test_holds_the_collection(members):
         "LICENSE",
         "meta/runtime.yml",
         "meta/execution-environment.yml",
-        "meta/ee-requirements.txt",
+        "requirements.txt",
         "bindep.txt",
         "changelogs/changelog.yaml",
         *playbooks,

@@ -95,5 +95,5 @@ def test_missing_settings():
 
 def test_missing_library_is_named(monkeypatch):
     monkeypatch.setattr(proxmox_api, "ProxmoxAPI", None)
-    with pytest.raises(ProxmoxApiError, match="needs the Python library proxmoxer"):
+    with pytest.raises(ProxmoxApiError, match="needs proxmoxer: pip install proxmoxer requests"):
         ProxmoxGuestAddresses("https://pve:8006", None, TOKEN_ID, TOKEN_SECRET)
