@@ -83,17 +83,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-SECRET_KEYS = frozenset(
-    {
-        "token",
-        "agent-token",
-        "datastore-endpoint",
-        "etcd-s3-access-key",
-        "etcd-s3-secret-key",
-        "etcd-s3-session-token",
-        "vpn-auth",
-    }
-)
+from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import SECRET_FLAGS
+
+# Config keys whose values are secrets: the same list the k3s_facts probe hashes.
+SECRET_KEYS = SECRET_FLAGS
 SECRET_ENV = frozenset({"K3S_TOKEN", "K3S_AGENT_TOKEN", "K3S_DATASTORE_ENDPOINT", "K3S_CLUSTER_SECRET", "K3S_VPN_AUTH"})
 # Environment variables k3s reads as flags.
 ENV_FLAGS = {
