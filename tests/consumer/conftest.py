@@ -52,7 +52,13 @@ def run(args, cwd, env=None, check=True, timeout=TIMEOUT, log=None):
         with open(log, "w", encoding="utf-8") as out:
             try:
                 code = subprocess.run(
-                    [str(a) for a in args], cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=timeout
+                    [str(a) for a in args],
+                    cwd=cwd,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    timeout=timeout,
+                    check=False,
                 ).returncode
             except subprocess.TimeoutExpired:
                 pytest.fail(f"{' '.join(map(str, args))} ran {timeout}s:\n{Path(log).read_text()[-8000:]}")

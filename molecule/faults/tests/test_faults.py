@@ -53,8 +53,8 @@ def podman(*args):
 
 def remove(host):
     """Remove a lab host for good (a container still stopping can refuse the first removal)."""
-    for _ in range(5):
-        podman("rm", "--force", "--time", "2", host)
+    for attempt in range(5):
+        podman("rm", "--force", "--time", str(2 + attempt), host)
         if podman("container", "exists", host).returncode != 0:
             return
         time.sleep(2)
