@@ -23,7 +23,6 @@ NET = "molecule-" + os.environ.get("MOLECULE_SCENARIO_NAME", "faults")
 LAB = PROJECT / "tests" / "lab" / "lab.sh"
 STORIES = EPHEMERAL / "stories"
 LAB_ENV = dict(os.environ, CONTAINERS_CONF=str(PROJECT / ".lab" / "containers.conf"))
-DROP_IN = "/etc/rancher/k3s/config.yaml.d/99-faults.yaml"
 # Inventory overrides of the later stories: the agent's new address, then an environment change.
 EXTRA = EPHEMERAL / "faults-extra.yml"
 
@@ -79,29 +78,6 @@ def test_converged_cluster_keeps_a_configmap():
     assert result.rc == 0, result.stderr
     ca = {h: facts(h)["ca"]["sha256"] for h in SERVERS}
     assert len(set(ca.values())) == 1 and "" not in ca.values(), ca
-
-
-def test_a_crash_looping_k3s_is_reported_failed_at_its_start():
-    agent = node(AGENT)
-    agent.run(f"mkdir -p {os.path.dirname(DROP_IN)} && printf 'token-file: /nonexistent/token\\n' > {DROP_IN}")
-    agent.run("systemctl restart k3s-agent")
-    try:
-        rc, output, recap = playbook()
-        keep("3-crash-loop", output)
-        assert rc != 0
-        assert recap[AGENT][1] == 1, output[-3000:]
-        assert all(recap[h] == (0, 0) for h in SERVERS), output[-3000:]
-        failed = re.search(
-            r"TASK \[homelab\.k3s\.k3s : Stop when the service is not running\][^\n]*\n(.*?)\n\n", output, re.S
-        )
-        assert failed, output[-3000:]
-        assert f"k3s-agent on {AGENT} is not running 20s after it was started" in failed.group(1)
-        assert "failed to read token file /nonexistent/token" in failed.group(1)
-        assert f"{AGENT} failed at 'Stop when the service is not running'" in output, output[-2000:]
-    finally:
-        agent.run(f"rm -f {DROP_IN}")
-        agent.run("systemctl restart k3s-agent")
-    wait_running(AGENT, "k3s-agent")
 
 
 def test_a_run_with_the_first_server_down_converges_the_rest_and_says_so():

@@ -21,16 +21,18 @@ def assert_rejected(rc, output, recap, message, hosts):
         assert (changed, failed) == (0, 1), f"{host}: changed={changed} failed={failed}\n{output[-3000:]}"
 
 
-def test_two_servers_with_embedded_etcd(tmp_path):
+def test_a_second_server_with_embedded_etcd_beside_a_sqlite_server(tmp_path):
+    """What the servers hold is read first: a SQLite server is never moved to etcd in place."""
     extra = tmp_path / "two_servers.yml"
     extra.write_text(json.dumps({"server": {"hosts": {AGENTS[0]: {}}}}))
     rc, output, recap = playbook(
         "--tags", "server", "--limit", "server", "-e", "server_datastore=etcd", extra_inventory=extra
     )
     assert_rejected(
-        rc, output, recap, "Embedded etcd needs an odd number of servers (1, 3, 5 ...)", [FIRST_SERVER, AGENTS[0]]
+        rc, output, recap, f"{FIRST_SERVER} holds a SQLite datastore but server_datastore is etcd", [FIRST_SERVER]
     )
-    assert "the group 'server' has 2" in output
+    assert "Nothing was changed." in output
+    assert recap[AGENTS[0]][0] == 0, output[-3000:]
 
 
 def test_overlapping_networks():
