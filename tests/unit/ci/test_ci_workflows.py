@@ -44,8 +44,9 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
 def _k3s_scenarios():
     """The scenarios whose k3s source follows K3S_LAB_SOURCE (the test double, or the release)."""
     found = set()
-    for name in (ROOT / "molecule" / "scenarios.txt").read_text(encoding="utf-8").split():
-        scenario = yaml.safe_load((ROOT / "molecule" / name / "molecule.yml").read_text(encoding="utf-8"))
+    for path in sorted((ROOT / "molecule").glob("*/molecule.yml")):
+        name = path.parent.name
+        scenario = yaml.safe_load(path.read_text(encoding="utf-8"))
         source = scenario["provisioner"]["inventory"].get("group_vars", {}).get("all", {}).get("k3s_source", "")
         if "K3S_LAB_SOURCE" in str(source):
             found.add(name)
