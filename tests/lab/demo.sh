@@ -25,7 +25,7 @@ up() {
   mkdir -p "$DEMO"
   local version source=${K3S_LAB_SOURCE:-file} files=${K3S_LAB_FILE_DIR:-} double=false
   version=${K3S_LAB_VERSION:-$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml 2>/dev/null || true)}
-  version=${version:-v1.31.4+k3s1}
+  version=${version:-v1.36.4+k3s1}
   if [ "$source" = file ] && [ -z "$files" ]; then
     double=true files=$DEMO/k3s-double
     python3 tests/k3s_double/build.py --version "$version" --out "$files" >/dev/null
