@@ -91,11 +91,13 @@ def _node_facts(item):
     status = item.get("status") or {}
     roles = node_roles(metadata.get("labels") or {})
     ready = is_ready(status)
+    # As kubectl's STATUS column: a cordoned node is "Ready,SchedulingDisabled".
+    cordoned = bool((item.get("spec") or {}).get("unschedulable"))
     return {
         "name": metadata.get("name", ""),
         "addresses": [a.get("address", "") for a in status.get("addresses") or [] if a.get("type") == "InternalIP"],
         "role": "server" if roles & {"control-plane", "master", "etcd"} else "agent",
-        "status": "Ready" if ready else "NotReady",
+        "status": ("Ready" if ready else "NotReady") + (",SchedulingDisabled" if cordoned else ""),
         "version": (status.get("nodeInfo") or {}).get("kubeletVersion", ""),
     }
 
@@ -171,8 +173,11 @@ def cluster_summary(hosts, nodes="", version="", ingresses="", api_url="", kubec
     nodes_facts = None if node_items is None else [_node_facts(item) for item in node_items]
     rows = _rows(hosts, nodes_facts)
     servers = sum(1 for row in rows if row[1] == "server")
-    ready = sum(1 for row in rows if row[3] == "Ready")
-    state = f"{ready} Ready" if nodes_facts is not None else "not readable (k3s not running yet, or check mode)"
+    ready = sum(1 for row in rows if row[3].split(",")[0] == "Ready")
+    cordoned = sum(1 for row in rows if row[3].endswith(",SchedulingDisabled"))
+    state = f"{ready} Ready" + (f", {cordoned} cordoned" if cordoned else "")
+    if nodes_facts is None:
+        state = "not readable (k3s not running yet, or check mode)"
     apps = _app_urls(_parse(ingresses, "ingresses"))
     if kubeconfig and context:
         kubeconfig = f"{kubeconfig} (context {context})"

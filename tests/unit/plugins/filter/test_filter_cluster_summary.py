@@ -69,6 +69,16 @@ def test_table_joins_inventory_and_nodes():
     assert "api         https://192.168.88.30:6443" in lines
 
 
+def test_cordoned_node_shows_scheduling_disabled():
+    cordoned = _node("pi5-worker", "192.168.88.31")
+    cordoned["spec"] = {"unschedulable": True}
+    nodes = _list(_node("pi5-master", "192.168.88.30", roles=("control-plane",)), cordoned)
+    lines = cluster_summary(HOSTS[:2], nodes=nodes, version=REAL)
+    assert lines[0] == "homelab.k3s cluster - 2 nodes (1 server, 1 agent), 2 Ready, 1 cordoned"
+    assert lines[3].split()[3] == "Ready,SchedulingDisabled"
+    assert lines[2].split()[3] == "Ready"
+
+
 def test_nodes_matched_by_address_and_strangers_listed():
     hosts = [{"host": "vm1", "role": "server", "address": "10.0.0.5", "node_name": "vm1"}]
     nodes = _list(_node("k3s-master-1", "10.0.0.5", roles=("control-plane",)), _node("old", "10.0.0.9"))
