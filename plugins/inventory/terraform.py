@@ -273,10 +273,8 @@ cache_connection: ~/.cache/homelab-k3s-inventory
 """
 
 import difflib
-import gc
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 from ansible.errors import AnsibleParserError
@@ -322,18 +320,6 @@ from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_state import
 
 CACHE_FORMAT = 2
 BACKEND_READERS = {"http": fetch_http_state, "s3": fetch_s3_state}
-
-
-@contextmanager
-def cycle_collection_paused():
-    """Reading a large state makes millions of objects without cycles; collecting meanwhile only costs time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def to_cache(guests: list, hosts: list, groups: list, sources: list) -> dict:
@@ -391,8 +377,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             update_cache = loaded is None
         if loaded is None:
             try:
-                with cycle_collection_paused():
-                    loaded, cacheable = self._load()
+                loaded, cacheable = self._load()
             except (TerraformStateError, ProxmoxApiError, GuestReadError) as exc:
                 raise AnsibleParserError(str(exc)) from None
             if update_cache and not cacheable:
@@ -400,8 +385,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             elif update_cache:
                 self._cache[cache_key] = to_cache(*loaded)
         try:
-            with cycle_collection_paused():
-                self._populate(*loaded)
+            self._populate(*loaded)
         except InventoryBuildError as exc:
             raise AnsibleParserError(str(exc)) from None
 
