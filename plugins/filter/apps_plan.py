@@ -119,7 +119,7 @@ def plan(catalog, enabled, values=None, secret_values=None, definitions=None, se
 
     absent_plan = []
     used_namespaces = {merged[name]["namespace"] for name in present}
-    remove_namespaces = []
+    remove_namespaces: list[dict[str, str]] = []
     for name in absent:
         definition = merged[name]
         paths = paths_of(settings, name)

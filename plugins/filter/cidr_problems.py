@@ -50,6 +50,7 @@ _value:
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
@@ -84,7 +85,7 @@ def cidr_problems(named):
     parsed = []  # (group, label, network)
     for name, value in named.items():
         members = value.items() if isinstance(value, Mapping) else [(None, value)]
-        by_network = {}
+        by_network: dict[Any, Any] = {}
         for label, member in members:
             if member in (None, "", []):
                 continue

@@ -112,7 +112,8 @@ def _match(host, nodes, taken):
 
 
 def _rows(hosts, nodes):
-    rows, taken = [], set()
+    rows: list[tuple[str, ...]] = []
+    taken: set[str] = set()
     for host in hosts:
         if nodes is None:
             rows.append((host["host"], host["role"], host.get("address") or "-", "unknown", "-"))

@@ -47,6 +47,7 @@ _value:
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
@@ -62,7 +63,7 @@ def _unique(items):
 def config_merge(base, *overrides):
     """Merge flat k3s flag dictionaries: scalars replace, lists accumulate, null removes."""
     layers = [base, *overrides]
-    merged = {}
+    merged: dict[str, Any] = {}
     for position, layer in enumerate(layers):
         if layer is None:
             continue

@@ -276,6 +276,7 @@ import difflib
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -424,7 +425,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Read every source: ``((guests, declared hosts, declared groups), whether they may be cached)``."""
         tainted_policy = self.get_option("tainted")
         keep_sensitive = self.get_option("keep_sensitive_variables")
-        guests, hosts, groups, sources = [], [], [], []
+        guests: list[Guest] = []
+        hosts: list[Any] = []
+        groups: list[Any] = []
+        sources: list[str] = []
         sensitive_kept = False
         for label, document in self._documents():
             instances = parse_state_document(document, label)
@@ -451,7 +455,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.display.warning(f"{message}; skipped")
                     continue
                 if instance.type in GUEST_READERS:
-                    guests.append(guest_from_instance(instance, label))
+                    guest = guest_from_instance(instance, label)
+                    if guest is not None:
+                        guests.append(guest)
                     continue
                 read = declared_host if instance.type == ANSIBLE_HOST else declared_group
                 declared, sensitive = read(instance, keep_sensitive, label)
