@@ -10,7 +10,7 @@ version_added: 0.2.0
 author: homelab.k3s contributors
 description:
   - Checks what the server role is about to do on a host before anything changes, and returns one message per
-    problem, naming the setting and what to do: the host's membership of the server group; the server count
+    problem, naming the setting and what to do. It checks the host's membership of the server group; the server count
     the datastore allows (sqlite one, embedded etcd an odd number unless allowed, external a datastore URL and
     O(homelab.k3s.k3s#role:main:k3s_api_endpoint) with more than one server); C(server_config) flags; the
     C(server_disable) components; C(server_kubeconfig_mode); the cluster and service networks against each
