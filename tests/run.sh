@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Everything CI runs, in order: setup, ruff, yamllint, ansible-lint,
+# Everything CI runs, in order: setup, ruff, yamllint, ansible-lint, mypy,
 # ansible-test sanity, unit tests, then the molecule scenarios on lab hosts.
 # Usage: tests/run.sh [STEP...]   (steps: lint sanity unit packaging consumer docs molecule negative bench; default all)
 # MOLECULE_SCENARIOS="base k3s-single" limits the scenarios.
@@ -44,6 +44,8 @@ for step in "${steps[@]}"; do
       run ruff bash -c 'ruff check . && ruff format --check .'
       run yamllint yamllint --strict .
       run ansible-lint ansible-lint --offline
+      # Types of plugins/, imported as the collection (pyproject.toml [tool.mypy]).
+      run mypy bash -c 'cd collections && mypy --config-file ../pyproject.toml -p ansible_collections.homelab.k3s.plugins'
       ;;
     sanity) run ansible-test-sanity bash tests/sanity/run.sh ;;
     unit) run pytest pytest -q -p no:cacheprovider tests/unit ;;

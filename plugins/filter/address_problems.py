@@ -54,76 +54,7 @@ _value:
   elements: str
 """
 
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleFilterError
-
-try:
-    import netaddr
-except ImportError:  # pragma: no cover - reported when the filter is used
-    netaddr = None
-
-
-def _split(value):
-    items = value if isinstance(value, list) else str(value).split(",")
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
-def _network(text):
-    return netaddr.IPNetwork(text).cidr if "/" in text else netaddr.IPNetwork(str(netaddr.IPAddress(text)))
-
-
-def _check_inside(address, name, text):
-    try:
-        network = netaddr.IPNetwork(text)
-    except (ValueError, netaddr.AddrFormatError):
-        return [f"{name}: '{text}' is not a network in CIDR notation"]
-    cidr = network.cidr
-    if address.version != cidr.version or address not in cidr:
-        return [f"{address} is outside {name} {cidr}"]
-    if cidr.version == 4 and cidr.prefixlen < 31 and address in (cidr.network, cidr.broadcast):
-        return [f"{address} is the network or broadcast address of {name} {cidr}"]
-    return []
-
-
-def _check_outside(address, name, value):
-    problems = []
-    for text in _split(value):
-        try:
-            network = _network(text)
-        except (ValueError, netaddr.AddrFormatError):
-            problems.append(f"{name}: '{text}' is not an address or network")
-            continue
-        if network.version != address.version or address not in network:
-            continue
-        if "/" in text:
-            problems.append(f"{address} is inside {name} {network.cidr}")
-        else:
-            problems.append(f"{address} is already {name}")
-    return problems
-
-
-def address_problems(address, inside=None, outside=None):
-    """Return messages when the address is invalid, outside an `inside` network or inside an `outside` one."""
-    if netaddr is None:
-        raise AnsibleFilterError("address_problems needs the Python library netaddr on the controller")
-    for label, mapping in (("inside", inside), ("outside", outside)):
-        if mapping is not None and not isinstance(mapping, Mapping):
-            raise AnsibleFilterError(f"address_problems: {label} must be a mapping of name to network")
-    try:
-        if "/" in str(address):
-            raise ValueError("prefix given")
-        ip = netaddr.IPAddress(str(address).strip())
-    except (ValueError, netaddr.AddrFormatError):
-        return [f"'{address}' is not an IP address (write it without a prefix length, e.g. 192.168.1.50)"]
-    problems = []
-    for name, text in (inside or {}).items():
-        if text not in (None, ""):
-            problems.extend(_check_inside(ip, name, str(text)))
-    for name, value in (outside or {}).items():
-        if value not in (None, "", []):
-            problems.extend(_check_outside(ip, name, value))
-    return problems
+from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import address_problems
 
 
 class FilterModule:

@@ -36,6 +36,8 @@ _value:
   elements: dict
 """
 
+from typing import Any
+
 
 def _as_list(value):
     if value in (None, ""):
@@ -48,7 +50,7 @@ def metallb_resources(pools, namespace="metallb-system"):
     documents = []
     announced = []
     for pool in _as_list(pools):
-        spec = {"addresses": [str(text) for text in _as_list(pool.get("addresses"))]}
+        spec: dict[str, Any] = {"addresses": [str(text) for text in _as_list(pool.get("addresses"))]}
         if "auto_assign" in pool:
             spec["autoAssign"] = bool(pool["auto_assign"])
         documents.append(

@@ -54,6 +54,7 @@ _value:
 
 
 import re
+from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
@@ -115,7 +116,7 @@ def pool_errors(pools, node_networks, node_addresses=None, reserved_networks=Non
     if not _as_list(pools):
         problems.append("no address pool is defined: set apps_metallb_pools")
     seen_names = set()
-    taken = []
+    taken: list[Any] = []
     for pool in _as_list(pools):
         if not isinstance(pool, dict):
             problems.append(f"pool {pool!r} must be a mapping with name and addresses")

@@ -56,8 +56,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.homelab.k3s.plugins.filter import apps_plan
-from ansible_collections.homelab.k3s.plugins.module_utils import apps_catalog as catalog_lib
+from ansible_collections.homelab.k3s.plugins.plugin_utils import apps_catalog as catalog_lib
+from ansible_collections.homelab.k3s.plugins.plugin_utils import apps_manifests
 
 
 def secret_files(catalog, enabled, secret_values=None, definitions=None, settings=None, redacted=False):
@@ -66,7 +66,7 @@ def secret_files(catalog, enabled, secret_values=None, definitions=None, setting
     With ``redacted=true`` every secret value is replaced, for validation and display.
     """
     try:
-        merged, _absent, present, settings = apps_plan.prepare(catalog, enabled, definitions, settings)
+        merged, _absent, present, settings = apps_manifests.prepare(catalog, enabled, definitions, settings)
     except catalog_lib.AppsError as exc:
         raise AnsibleFilterError(str(exc)) from exc
     files = []
@@ -75,15 +75,15 @@ def secret_files(catalog, enabled, secret_values=None, definitions=None, setting
         documents = catalog_lib.secret_documents(
             name,
             definition,
-            apps_plan.chart_values(name, definition, secret_values, "secret_values"),
-            apps_plan.dump_yaml,
+            apps_manifests.chart_values(name, definition, secret_values, "secret_values"),
+            apps_manifests.dump_yaml,
         )
         if not documents:
             continue
         if redacted:
             documents = catalog_lib.redact(documents)
-        item = apps_plan.manifest_file(
-            apps_plan.paths_of(settings, name)["secrets"], documents, f"secrets of app {name}"
+        item = apps_manifests.manifest_file(
+            apps_manifests.paths_of(settings, name)["secrets"], documents, f"secrets of app {name}"
         )
         item["app"] = name
         files.append(item)

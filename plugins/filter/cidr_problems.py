@@ -49,62 +49,7 @@ _value:
   elements: str
 """
 
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleFilterError
-
-try:
-    import netaddr
-except ImportError:  # pragma: no cover - reported when the filter is used
-    netaddr = None
-
-
-def _split(value):
-    items = value if isinstance(value, list) else str(value).split(",")
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
-def _parse(text):
-    if "/" not in text:
-        raise ValueError("no prefix length")
-    return netaddr.IPNetwork(text).cidr
-
-
-def _overlap(a, b):
-    return a.version == b.version and a.first <= b.last and b.first <= a.last
-
-
-def cidr_problems(named):
-    """Return messages for invalid networks and for overlaps between differently named networks."""
-    if netaddr is None:
-        raise AnsibleFilterError("cidr_problems needs the Python library netaddr on the controller")
-    if not isinstance(named, Mapping):
-        raise AnsibleFilterError(f"cidr_problems expects a mapping of name to network, got {type(named).__name__}")
-    problems = []
-    parsed = []  # (group, label, network)
-    for name, value in named.items():
-        members = value.items() if isinstance(value, Mapping) else [(None, value)]
-        by_network = {}
-        for label, member in members:
-            if member in (None, "", []):
-                continue
-            for text in _split(member):
-                try:
-                    network = _parse(text)
-                except (ValueError, netaddr.AddrFormatError):
-                    where = f"{name} of {label}" if label is not None else name
-                    problems.append(f"{where}: '{text}' is not a network in CIDR notation (e.g. 10.42.0.0/16)")
-                    continue
-                labels = by_network.setdefault(network, [])
-                if label is not None and label not in labels:
-                    labels.append(label)
-        for network, labels in by_network.items():
-            parsed.append((name, f"{name} of {', '.join(labels)}" if labels else name, network))
-    for index, (group_a, label_a, net_a) in enumerate(parsed):
-        for group_b, label_b, net_b in parsed[index + 1 :]:
-            if group_a != group_b and _overlap(net_a, net_b):
-                problems.append(f"{label_a} {net_a} overlaps {label_b} {net_b}")
-    return problems
+from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import cidr_problems
 
 
 class FilterModule:

@@ -114,7 +114,8 @@ def _match(host, nodes, taken):
 
 
 def _rows(hosts, nodes):
-    rows, taken = [], set()
+    rows: list[tuple[str, ...]] = []
+    taken: set[str] = set()
     for host in hosts:
         if nodes is None:
             rows.append((host["host"], host["role"], host.get("address") or "-", "unknown", "-"))
@@ -144,9 +145,10 @@ def _release(version):
     if not match:
         return "not installed on the first server (or not readable)"
     release, commit = match.groups()
-    if commit == "testdouble" or "test double" in version:
-        return f"{release} - the homelab.k3s test double, not k3s"
-    return f"{release} (commit {commit[:8]})"
+    # The build line as the binary prints it (a Go release for k3s; whatever another build says of itself),
+    # with ": " made ", " so that the line stays a plain YAML string.
+    build = next((line.strip() for line in version.strip().splitlines()[1:] if line.strip()), "").replace(": ", ", ")
+    return f"{release} (commit {commit[:8]})" + (f", {build}" if build else "")
 
 
 def _app_urls(ingresses):

@@ -46,40 +46,7 @@ _value:
   type: dict
 """
 
-from collections.abc import Mapping
-
-from ansible.errors import AnsibleFilterError
-
-
-def _unique(items):
-    seen = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
-
-
-def config_merge(base, *overrides):
-    """Merge flat k3s flag dictionaries: scalars replace, lists accumulate, null removes."""
-    layers = [base, *overrides]
-    merged = {}
-    for position, layer in enumerate(layers):
-        if layer is None:
-            continue
-        if not isinstance(layer, Mapping):
-            raise AnsibleFilterError(
-                f"config_merge: argument {position} must be a dictionary of k3s flags, got {type(layer).__name__}"
-            )
-        for key, value in layer.items():
-            if value is None:
-                merged.pop(key, None)
-            elif isinstance(value, list) and isinstance(merged.get(key), list):
-                merged[key] = _unique([*merged[key], *value])
-            elif isinstance(value, list):
-                merged[key] = _unique(value)
-            else:
-                merged[key] = value
-    return merged
+from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import config_merge
 
 
 class FilterModule:

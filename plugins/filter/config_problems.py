@@ -46,38 +46,7 @@ _value:
   elements: str
 """
 
-from collections.abc import Mapping
-
-_SCALARS = (str, int, float, bool)
-
-
-def _is_flag_value(value):
-    if isinstance(value, _SCALARS):
-        return True
-    return isinstance(value, list) and all(isinstance(item, _SCALARS) for item in value)
-
-
-def config_problems(config, source="config", reserved=None):
-    """Return messages for keys and values k3s would not accept or the roles manage themselves."""
-    if config is None:
-        return []
-    if not isinstance(config, Mapping):
-        return [f"{source} must be a dictionary of k3s flags (flag name: value), got {type(config).__name__}"]
-    reserved = reserved or {}
-    problems = []
-    for key, value in config.items():
-        if not isinstance(key, str) or not key or key.startswith("-") or any(c.isspace() for c in key):
-            hint = "write it without leading dashes, e.g. 'disable'"
-            problems.append(f"{source}: {key!r} is not a k3s flag name; {hint}")
-            continue
-        if key in reserved:
-            problems.append(f"{source}: '{key}' is set by the roles; use {reserved[key]} instead")
-        if value is not None and not _is_flag_value(value):
-            problems.append(
-                f"{source}: the value of '{key}' must be a string, number, boolean or a list of those,"
-                f" got {type(value).__name__}"
-            )
-    return problems
+from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import config_problems
 
 
 class FilterModule:

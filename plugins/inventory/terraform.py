@@ -273,11 +273,10 @@ cache_connection: ~/.cache/homelab-k3s-inventory
 """
 
 import difflib
-import gc
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -322,18 +321,6 @@ from ansible_collections.homelab.k3s.plugins.plugin_utils.terraform_state import
 
 CACHE_FORMAT = 2
 BACKEND_READERS = {"http": fetch_http_state, "s3": fetch_s3_state}
-
-
-@contextmanager
-def cycle_collection_paused():
-    """Reading a large state makes millions of objects without cycles; collecting meanwhile only costs time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def to_cache(guests: list, hosts: list, groups: list, sources: list) -> dict:
@@ -391,8 +378,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             update_cache = loaded is None
         if loaded is None:
             try:
-                with cycle_collection_paused():
-                    loaded, cacheable = self._load()
+                loaded, cacheable = self._load()
             except (TerraformStateError, ProxmoxApiError, GuestReadError) as exc:
                 raise AnsibleParserError(str(exc)) from None
             if update_cache and not cacheable:
@@ -400,8 +386,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             elif update_cache:
                 self._cache[cache_key] = to_cache(*loaded)
         try:
-            with cycle_collection_paused():
-                self._populate(*loaded)
+            self._populate(*loaded)
         except InventoryBuildError as exc:
             raise AnsibleParserError(str(exc)) from None
 
@@ -440,7 +425,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         """Read every source: ``((guests, declared hosts, declared groups), whether they may be cached)``."""
         tainted_policy = self.get_option("tainted")
         keep_sensitive = self.get_option("keep_sensitive_variables")
-        guests, hosts, groups, sources = [], [], [], []
+        guests: list[Guest] = []
+        hosts: list[Any] = []
+        groups: list[Any] = []
+        sources: list[str] = []
         sensitive_kept = False
         for label, document in self._documents():
             instances = parse_state_document(document, label)
@@ -467,7 +455,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.display.warning(f"{message}; skipped")
                     continue
                 if instance.type in GUEST_READERS:
-                    guests.append(guest_from_instance(instance, label))
+                    guest = guest_from_instance(instance, label)
+                    if guest is not None:
+                        guests.append(guest)
                     continue
                 read = declared_host if instance.type == ANSIBLE_HOST else declared_group
                 declared, sensitive = read(instance, keep_sensitive, label)

@@ -54,7 +54,9 @@ def describe(document, index):
     """Name a manifest in messages: Kind namespace/name, or its position."""
     if not isinstance(document, dict):
         return f"document {index}"
-    metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+    metadata = document.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     name = metadata.get("name", "?")
     if metadata.get("namespace"):
         name = "{}/{}".format(metadata["namespace"], name)

@@ -10,12 +10,14 @@ import hmac
 import os
 import tempfile
 import traceback
+from typing import Optional
 from urllib.parse import urlsplit
 
+YAML_IMPORT_ERROR: Optional[str]
 try:
     import yaml
 except ImportError:  # pragma: no cover - exercised only where PyYAML is missing
-    yaml = None
+    yaml = None  # type: ignore[assignment]
     YAML_IMPORT_ERROR = traceback.format_exc()
 else:
     YAML_IMPORT_ERROR = None

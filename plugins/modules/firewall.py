@@ -234,7 +234,7 @@ def ufw(module: AnsibleModule, wanted: List[Rule]) -> dict:
         for direction, (key, policy) in policies.items()
         if defaults.get(key) != UFW_POLICIES[policy]
     ]
-    is_enabled = parse_shell_assignments(conf).get("ENABLED", "no").lower() == "yes"
+    is_enabled = parse_shell_assignments(conf or "").get("ENABLED", "no").lower() == "yes"
     enable = params["enabled"] and not is_enabled
     disable = not params["enabled"] and is_enabled
 

@@ -69,6 +69,7 @@ loadable_modules_support:
 """
 
 import os
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -154,7 +155,7 @@ def main():
     names = module.params["names"]
     loaded = loaded_modules()
     builtin = builtin_modules()
-    states = {}
+    states: dict[str, Any] = {}
     changed = False
     for name in names:
         state = classify(name, loaded, builtin)

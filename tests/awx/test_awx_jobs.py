@@ -52,7 +52,9 @@ def test_site_job_ends_with_the_cluster_summary(awx_job, apps_runs):
         ["agent1", "agent", "127.0.0.1", "Ready", DEFAULT_VERSION],
         ["agent2", "agent", "127.0.0.1", "Ready", DEFAULT_VERSION],
     ]
-    assert f"k3s         {DEFAULT_VERSION} - the homelab.k3s test double, not k3s" in lines
+    k3s_line = next(line for line in lines if line.startswith("k3s "))
+    assert k3s_line.startswith(f"k3s         {DEFAULT_VERSION} (commit testdoub), go version ")
+    assert "(homelab.k3s test double, not k3s, Python" in k3s_line
     assert "apps        http://whoami.k3s.local" in lines
 
 

@@ -65,7 +65,7 @@ def test_table_joins_inventory_and_nodes():
     ]
     # the columns line up
     assert lines[2].index("server") == lines[1].index("ROLE") == lines[3].index("agent")
-    assert "k3s         v1.31.4+k3s1 (commit a1b2c3d4)" in lines
+    assert "k3s         v1.31.4+k3s1 (commit a1b2c3d4), go version go1.22.9" in lines
     assert "api         https://192.168.88.30:6443" in lines
 
 
@@ -101,9 +101,13 @@ def test_unreadable_cluster():
     assert "kubeconfig  not written (server_kubeconfig_fetch is false)" in lines
 
 
-def test_test_double_is_named():
+def test_build_line_is_shown_as_printed():
+    # What the binary says of itself reaches the summary unchanged: the filter knows of no particular build.
     lines = cluster_summary(HOSTS, nodes=NODES, version=DOUBLE)
-    assert "k3s         v1.31.4+k3s1 - the homelab.k3s test double, not k3s" in lines
+    build = "go version go1.22.9 (homelab.k3s test double, not k3s, Python 3.11)"
+    assert f"k3s         v1.31.4+k3s1 (commit testdoub), {build}" in lines
+    lines = cluster_summary(HOSTS, nodes=NODES, version="k3s version v1.31.4+k3s1 (a1b2c3d4e5)")
+    assert "k3s         v1.31.4+k3s1 (commit a1b2c3d4)" in lines
 
 
 def test_app_urls_and_kubeconfig():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 HELM_API = "helm.cattle.io/v1"
 SYSTEM_NAMESPACE = "kube-system"
@@ -211,7 +212,7 @@ def order_apps(catalog, enabled):
 
 def _topological(catalog, names):
     ordered = []
-    visiting = []
+    visiting: list[str] = []
 
     def visit(name):
         if name in ordered:
@@ -345,7 +346,7 @@ def namespace_documents(namespace, level, settings):
     documents = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace, "labels": labels}}]
     if options.get("network_policy", settings["network_policy"]):
         allowed = options.get("network_policy_allow_namespaces", settings["network_policy_allow_namespaces"])
-        sources = [{"podSelector": {}}]
+        sources: list[dict[str, Any]] = [{"podSelector": {}}]
         if allowed:
             sources.append(
                 {
@@ -369,7 +370,7 @@ def namespace_documents(namespace, level, settings):
 
 def namespace_levels(catalog, present, settings):
     """Pod Security level per namespace of present apps: the strictest that every app there allows."""
-    levels = {}
+    levels: dict[str, str] = {}
     for name in present:
         namespace = catalog[name]["namespace"]
         if namespace in UNMANAGED_NAMESPACES:
