@@ -12,6 +12,7 @@ import threading
 import time
 
 import pytest
+from k3s_double import build
 from k3s_double.version import DEFAULT_VERSION as VERSION
 
 KUBECTL = os.path.join(os.path.dirname(sys.executable), "kubectl")
@@ -218,3 +219,31 @@ def test_wait_for_delete_and_timeout(kubectl):
     timed_out = kubectl("wait", "--for=condition=Ready=False", f"node/{SERVER}", "--timeout=2s", check=False)
     assert timed_out.returncode == 1
     assert "timed out waiting for the condition" in timed_out.stderr
+
+
+def test_k3s_kubectl_runs_the_bundled_real_kubectl(kubectl, tmp_path):
+    """A double built with --kubectl runs it for `k3s kubectl` and as a link named kubectl."""
+    binary = KUBECTL if os.path.exists(KUBECTL) else shutil.which("kubectl")
+    out = tmp_path / "assets"
+    build.build(VERSION, str(out), binary)
+    link = tmp_path / "kubectl"
+    link.symlink_to(out / "k3s")
+    (tmp_path / "kc.yaml").write_text(kubectl("config", "view", "--raw", "--minify").stdout)
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    env["K3S_DATA_DIR"] = str(tmp_path / "data")
+    for argv in ([str(out / "k3s"), "kubectl"], [str(link)]):
+        result = subprocess.run(
+            [*argv, "--kubeconfig", str(tmp_path / "kc.yaml"), "version", "-o", "json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        info = json.loads(result.stdout)
+        assert info["clientVersion"]["gitVersion"].startswith("v1.37.")
+        assert info["serverVersion"]["gitVersion"] == VERSION
+    unpacked = list((tmp_path / "data" / "data").glob("*/bin/kubectl"))
+    assert len(unpacked) == 1
+    assert os.access(unpacked[0], os.X_OK)
