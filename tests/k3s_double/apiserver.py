@@ -18,7 +18,7 @@ import urllib.parse
 
 import yaml
 
-from k3s_double import logs, openapi, protobuf, version, watch
+from k3s_double import logs, openapi, protobuf, tables, version, watch
 from k3s_double.api import APIError, bad_request
 
 PUBLIC_TEXT = ("/ping", "/readyz", "/livez", "/healthz")
@@ -306,6 +306,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if method in ("GET", "HEAD"):
                 items, revision = api.list(resource, namespace, query.get("labelSelector"))
                 items = _field_filter(items, query.get("fieldSelector"))
+                if tables.wants_table(self.headers.get("Accept")):
+                    include = query.get("includeObject", "Metadata")
+                    return self._send(200, tables.table(resource.kind, items, revision, include))
                 body = {
                     "kind": f"{resource.kind}List",
                     "apiVersion": resource.api_version,
@@ -318,7 +321,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(201, api.create(resource, namespace, body, dry_run))
         else:
             if method in ("GET", "HEAD"):
-                return self._send(200, api.get(resource, namespace, name))
+                obj = api.get(resource, namespace, name)
+                if tables.wants_table(self.headers.get("Accept")):
+                    include = query.get("includeObject", "Metadata")
+                    revision = obj["metadata"]["resourceVersion"]
+                    return self._send(200, tables.table(resource.kind, [obj], revision, include))
+                return self._send(200, obj)
             if method == "PUT":
                 body = self._body() or {}
                 return self._send(200, api.update(resource, namespace, name, body, dry_run, subresource == "status"))

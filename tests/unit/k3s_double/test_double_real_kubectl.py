@@ -247,3 +247,15 @@ def test_k3s_kubectl_runs_the_bundled_real_kubectl(kubectl, tmp_path):
     unpacked = list((tmp_path / "data" / "data").glob("*/bin/kubectl"))
     assert len(unpacked) == 1
     assert os.access(unpacked[0], os.X_OK)
+
+
+def test_get_prints_the_server_side_table(kubectl):
+    lines = kubectl("get", "nodes").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
+    assert lines[1].split()[:3] == [SERVER, "Ready", "control-plane,master"]
+    assert lines[1].split()[-1] == VERSION
+    wide = kubectl("get", "node", SERVER, "-o", "wide", "--show-labels").stdout.splitlines()
+    assert wide[0].split()[5:7] == ["INTERNAL-IP", "EXTERNAL-IP"]
+    assert f"kubernetes.io/hostname={SERVER}" in wide[1]
+    classes = kubectl("get", "storageclasses", "--no-headers").stdout.split()
+    assert classes[:2] == ["local-path", "(default)"]
