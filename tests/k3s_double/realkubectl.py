@@ -11,6 +11,7 @@ The kubeconfig is chosen as k3s's `pkg/kubectl/main.go` does: `--kubeconfig` or 
 """
 
 import os
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -48,8 +49,7 @@ def unpack(info):
     handle, temporary = tempfile.mkstemp(dir=target_dir, prefix=".kubectl-")
     try:
         with os.fdopen(handle, "wb") as out, zipfile.ZipFile(_archive()) as zipped, zipped.open(info) as source:
-            while chunk := source.read(1 << 20):
-                out.write(chunk)
+            shutil.copyfileobj(source, out, 1 << 20)
         os.chmod(temporary, 0o755)  # noqa: S103 - an executable, like the other binaries under data/
         os.replace(temporary, target)
     finally:
