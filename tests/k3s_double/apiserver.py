@@ -9,6 +9,7 @@ import binascii
 import hmac
 import http.server
 import json
+import select
 import socket
 import socketserver
 import ssl
@@ -17,11 +18,29 @@ import urllib.parse
 
 import yaml
 
-from k3s_double import logs, version
+from k3s_double import logs, openapi, protobuf, tables, version, watch
 from k3s_double.api import APIError, bad_request
 
 PUBLIC_TEXT = ("/ping", "/readyz", "/livez", "/healthz")
 MAX_BODY = 64 * 1024 * 1024
+# Request bodies the double decodes; protobuf only for the kinds of protobuf.DECODERS, CBOR not at all.
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+BODY_TYPES = (
+    "application/json",
+    "application/yaml",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/json-patch+json",
+    "application/apply-patch+yaml",
+)
+
+
+def _unsupported_media():
+    return APIError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format - accepted media types include: {', '.join(BODY_TYPES)}",
+    )
 
 
 def unauthorized():
@@ -88,14 +107,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # -- request parts -----------------------------------------------------------------------------
 
-    def _body(self):
+    def _read_body(self):
+        """Read the whole request body first, whatever the answer, so the next request on a kept-alive
+        connection starts where it should."""
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
+            self.close_connection = True
             raise bad_request("request body too large")
-        raw = self.rfile.read(length) if length else b""
+        self._raw = self.rfile.read(length) if length else b""
+
+    def _body(self):
+        raw = self._raw
         if not raw:
             return None
-        kind = (self.headers.get("Content-Type") or "").split(";")[0]
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if kind == PROTOBUF:
+            try:
+                return protobuf.decode(raw)
+            except protobuf.Unsupported as exc:
+                raise _unsupported_media() from exc
+        if kind and kind not in BODY_TYPES:
+            raise _unsupported_media()
         try:
             if "yaml" in kind:
                 return yaml.safe_load(raw)
@@ -147,7 +179,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path = url.path.rstrip("/") or "/"
         query = dict(urllib.parse.parse_qsl(url.query))
         app = self.server.app
+        self._raw = b""
         try:
+            self._read_body()
             if path == "/cacerts" and self.command in ("GET", "HEAD"):
                 return self._send(200, app.cacerts(), "text/plain")
             if path.split("/")[1:2] and "/" + path.split("/")[1] in PUBLIC_TEXT and self.command in ("GET", "HEAD"):
@@ -157,9 +191,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             route = app.routes.get(path)
             if route:
                 return self._supervisor(route)
-            if path == "/api" or path == "/apis" or path.startswith(("/api/", "/apis/")):
+            if path == "/api" or path == "/apis" or path.startswith(("/api/", "/apis/", "/openapi/")):
                 if not self._has_client_cert():
                     raise unauthorized()
+                if path.startswith("/openapi/"):
+                    return self._openapi(path)
                 return self._rest(path, query)
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         except APIError as exc:
@@ -179,6 +215,57 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(405, "MethodNotAllowed", f"{self.command} is not supported")
         status, body = route.handler(self._body(), user)
         self._send(status, body)
+
+    # -- OpenAPI -----------------------------------------------------------------------------------
+
+    def _openapi(self, path):
+        registry = self.server.app.api.registry()
+        if self.command not in ("GET", "HEAD"):
+            raise APIError(405, "MethodNotAllowed", f"{self.command} is not supported on this path")
+        if path == "/openapi/v2":
+            return self._send(200, openapi.v2_protobuf(), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
+        if path == "/openapi/v3":
+            return self._send(200, openapi.root(registry))
+        gv_path = path[len("/openapi/v3/") :] if path.startswith("/openapi/v3/") else ""
+        resources = openapi.group_versions(registry).get(gv_path)
+        if not resources:
+            raise APIError(404, "NotFound", "the server could not find the requested resource")
+        return self._send(200, openapi.document(gv_path, resources))
+
+    # -- watch -------------------------------------------------------------------------------------
+
+    def _client_gone(self):
+        """During a watch the client sends nothing: a readable socket means it closed the connection."""
+        try:
+            return bool(select.select([self.connection], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
+
+    def _watch(self, api, resource, namespace, query):
+        def list_items():
+            items, revision = api.list(resource, namespace, query.get("labelSelector"))
+            return _field_filter(items, query.get("fieldSelector")), revision
+
+        def created(obj):
+            found = api.ds.get(api.key(resource, obj["metadata"].get("namespace"), obj["metadata"]["name"]))
+            return found[2] if found else 0
+
+        type_meta = {"kind": resource.kind, "apiVersion": resource.api_version}
+        stream = watch.events(list_items, query, created, type_meta, stop=self._client_gone)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for event in stream:
+                line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
+                self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            return
 
     # -- REST --------------------------------------------------------------------------------------
 
@@ -205,16 +292,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
         name = rest[1] if len(rest) > 1 else None
         subresource = rest[2] if len(rest) > 2 else None
-        if subresource not in (None, "status"):
+        if subresource not in (None, "status") and not (resource.kind == "Pod" and subresource == "eviction"):
             raise APIError(404, "NotFound", "the server could not find the requested resource")
-        if query.get("watch") in ("1", "true"):
-            raise bad_request("watch is not supported by the k3s test double")
         dry_run = query.get("dryRun") == "All"
         method = self.command
+        if subresource == "eviction":
+            if method != "POST":
+                raise APIError(405, "MethodNotAllowed", f"{method} is not supported on this path")
+            return self._evict(api, resource, namespace, name, dry_run)
         if name is None:
+            if method == "GET" and query.get("watch") in ("1", "true"):
+                return self._watch(api, resource, namespace, query)
             if method in ("GET", "HEAD"):
                 items, revision = api.list(resource, namespace, query.get("labelSelector"))
                 items = _field_filter(items, query.get("fieldSelector"))
+                if tables.wants_table(self.headers.get("Accept")):
+                    include = query.get("includeObject", "Metadata")
+                    return self._send(200, tables.table(resource.kind, items, revision, include))
                 body = {
                     "kind": f"{resource.kind}List",
                     "apiVersion": resource.api_version,
@@ -227,16 +321,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(201, api.create(resource, namespace, body, dry_run))
         else:
             if method in ("GET", "HEAD"):
-                return self._send(200, api.get(resource, namespace, name))
+                obj = api.get(resource, namespace, name)
+                if tables.wants_table(self.headers.get("Accept")):
+                    include = query.get("includeObject", "Metadata")
+                    revision = obj["metadata"]["resourceVersion"]
+                    return self._send(200, tables.table(resource.kind, [obj], revision, include))
+                return self._send(200, obj)
             if method == "PUT":
                 body = self._body() or {}
                 return self._send(200, api.update(resource, namespace, name, body, dry_run, subresource == "status"))
             if method == "PATCH":
                 return self._send(200, self._patch(api, resource, namespace, name, dry_run))
             if method == "DELETE":
+                options = self._body() or {}
+                dry_run = dry_run or "All" in (options.get("dryRun") or [])
                 api.delete(resource, namespace, name, dry_run)
                 return self._send(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
         raise APIError(405, "MethodNotAllowed", f"{method} is not supported on this path")
+
+    def _evict(self, api, resource, namespace, name, dry_run):
+        """The eviction subresource: no PodDisruptionBudget is checked, the pod is deleted."""
+        body = self._body() or {}
+        if body.get("kind") != "Eviction":
+            raise bad_request("the body of an eviction must be a policy/v1 Eviction")
+        options = body.get("deleteOptions") or {}
+        api.delete(resource, namespace, name, dry_run or "All" in (options.get("dryRun") or []))
+        return self._send(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})
 
     def _patch(self, api, resource, namespace, name, dry_run):
         kind = (self.headers.get("Content-Type") or "").split(";")[0]
@@ -254,13 +364,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return api.patch(resource, namespace, name, body or {}, "merge", dry_run)
 
 
+def _field_value(obj, path):
+    value = obj
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return "" if value is None else str(value)
+
+
 def _field_filter(items, selector):
-    """Filter by metadata.name and metadata.namespace, the field selectors kubectl commands send."""
+    """Filter by field selectors `a.b=v`, `a.b==v`, `a.b!=v`, such as `metadata.name` (kubectl wait and
+    delete --wait) and the pods' `spec.nodeName` (kubectl drain)."""
     if not selector:
         return items
-    wanted = dict(part.split("=", 1) for part in selector.split(",") if "=" in part)
-    fields = {"metadata.name": "name", "metadata.namespace": "namespace"}
-    return [o for o in items if all(k not in fields or o["metadata"].get(fields[k]) == v for k, v in wanted.items())]
+    requirements = []
+    for part in selector.split(","):
+        if "!=" in part:
+            path, value = part.split("!=", 1)
+            requirements.append((path.strip(), value.strip(), False))
+        elif "=" in part:
+            path, value = part.split("=", 1)
+            requirements.append((path.strip(), value.lstrip("=").strip(), True))
+    return [o for o in items if all((_field_value(o, p) == v) == eq for p, v, eq in requirements)]
 
 
 def _group_version(group, ver):
@@ -305,6 +429,18 @@ def _resource_list(group, ver, registry):
         if resource.short_names:
             entry["shortNames"] = list(resource.short_names)
         resources.append(entry)
+        if resource.kind == "Pod":
+            resources.append(
+                {
+                    "name": "pods/eviction",
+                    "singularName": "",
+                    "namespaced": True,
+                    "group": "policy",
+                    "version": "v1",
+                    "kind": "Eviction",
+                    "verbs": ["create"],
+                }
+            )
         resources.append(
             {
                 "name": f"{resource.plural}/status",

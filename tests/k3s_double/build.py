@@ -32,6 +32,7 @@ from k3s_double.cli import main
 sys.exit(main(sys.argv))
 """
 ASSETS = {"amd64": "k3s", "arm64": "k3s-arm64", "arm": "k3s-armhf"}
+KUBECTL_MEMBER = f"{PACKAGE}/bin/kubectl"
 
 
 def _entry(name, data):
@@ -42,8 +43,9 @@ def _entry(name, data):
     return info, data
 
 
-def archive(version, arch="amd64"):
-    """The zipapp bytes for a version and an architecture (amd64, arm64, arm)."""
+def archive(version, arch="amd64", kubectl=None):
+    """The zipapp bytes for a version and an architecture (amd64, arm64, arm); `kubectl` is the path of a
+    real kubectl binary to carry (amd64 only: the binary is of the machine that builds)."""
     source_dir = os.path.dirname(os.path.abspath(__file__))
     entries = [_entry("__main__.py", LAUNCHER.encode())]
     for name in sorted(os.listdir(source_dir)):
@@ -51,20 +53,24 @@ def archive(version, arch="amd64"):
             with open(os.path.join(source_dir, name), "rb") as handle:
                 entries.append(_entry(f"{PACKAGE}/{name}", handle.read()))
     entries.append(_entry(f"{PACKAGE}/build_info.json", json.dumps({"version": version, "arch": arch}).encode()))
+    if kubectl and arch == "amd64":
+        with open(kubectl, "rb") as handle:
+            entries.append(_entry(KUBECTL_MEMBER, handle.read()))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zipped:
         for info, data in sorted(entries, key=lambda e: e[0].filename):
-            zipped.writestr(info, data, compresslevel=9)
+            # A large binary compresses nearly as well at level 1, in a tenth of the time.
+            zipped.writestr(info, data, compresslevel=1 if info.filename == KUBECTL_MEMBER else 9)
     return SHEBANG + buffer.getvalue()
 
 
-def build(version, out):
+def build(version, out, kubectl=None):
     if not VERSION_PATTERN.match(version):
         raise ValueError(f"not a k3s version (like v1.36.4+k3s1): {version}")
     os.makedirs(out, exist_ok=True)
     digests = {}
     for arch, asset in ASSETS.items():
-        data = archive(version, arch)
+        data = archive(version, arch, kubectl)
         digest = digests[arch] = hashlib.sha256(data).hexdigest()
         path = os.path.join(out, asset)
         with open(path, "wb") as handle:
@@ -79,9 +85,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.36.4+k3s1")
     parser.add_argument("--out", required=True, help="directory for the assets and checksum files")
+    parser.add_argument("--kubectl", help="a real kubectl binary for `k3s kubectl` to run (amd64 asset)")
     args = parser.parse_args(argv)
+    if args.kubectl and not os.access(args.kubectl, os.X_OK):
+        parser.error(f"--kubectl: not an executable file: {args.kubectl}")
     try:
-        digest = build(args.version, args.out)
+        digest = build(args.version, args.out, args.kubectl)
     except ValueError as exc:
         parser.error(str(exc))
     sys.stdout.write(f"{digest}  {os.path.join(args.out, ASSETS['amd64'])}\n")

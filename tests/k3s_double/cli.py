@@ -161,8 +161,11 @@ def _run(args):
         return 0
     command, rest = args[index], args[index + 1 :]
     if command == "kubectl":
-        from k3s_double import kubectl
+        from k3s_double import kubectl, realkubectl
 
+        info = realkubectl.bundled()
+        if info is not None:
+            return realkubectl.run(rest, info)
         return kubectl.main(rest)
     if command == "help":
         sys.stdout.write(_app_help())
