@@ -11,7 +11,7 @@ import json
 import os
 import threading
 
-from k3s_double import datadir, httpclient, kubelet, logs, nodes, pki, systemd, tokens, version
+from k3s_double import datadir, httpclient, kubelet, logs, nodes, pki, readfile, systemd, tokens, version
 from k3s_double.logs import Fatal
 
 REGISTER = "/v1-k3s/double/nodes"
@@ -32,12 +32,9 @@ class Agent:
 
     def _token(self):
         token = self.options["token"]
-        if not token and self.options["token-file"]:
-            try:
-                with open(self.options["token-file"], encoding="utf-8") as handle:
-                    token = handle.read().strip()
-            except OSError as exc:
-                raise Fatal(f"Error: failed to read token file {self.options['token-file']}: {exc.strerror}") from exc
+        if self.options["token-file"]:
+            # As k3s: a token file replaces --token.
+            token = readfile.read_file(self.options["token-file"], self.stop)
         if not token:
             raise Fatal("Error: --token is required")
         return token

@@ -27,6 +27,7 @@ from k3s_double import (
     manifests,
     nodes,
     pki,
+    readfile,
     snapshots,
     systemd,
     token_rotation,
@@ -104,6 +105,7 @@ class Server:
         self.stop = threading.Event()
         self.exit_code = 0
         self.secret = ""
+        self.given_token = ""
         self.agent_secret = ""
         self.token_hash = ""
         self.datastore = None
@@ -204,9 +206,11 @@ class Server:
     # -- tokens ----------------------------------------------------------------------------------------
 
     def resolve_tokens(self):
+        # As k3s: --token-file and --agent-token-file replace --token and --agent-token.
         given = self.options["token"]
-        if not given and self.options["token-file"]:
-            given = _read_token_file(self.options["token-file"], "token")
+        if self.options["token-file"]:
+            given = readfile.read_file(self.options["token-file"], self.stop)
+        self.given_token = given
         token_file = os.path.join(self.server_dir, "token")
         try:
             if given:
@@ -218,8 +222,8 @@ class Server:
             else:
                 self.secret = tokens.random_secret()
             agent = self.options["agent-token"]
-            if not agent and self.options["agent-token-file"]:
-                agent = _read_token_file(self.options["agent-token-file"], "agent token")
+            if self.options["agent-token-file"]:
+                agent = readfile.read_file(self.options["agent-token-file"], self.stop)
             self.agent_secret = tokens.password_of(agent) if agent else ""
         except tokens.TokenError as exc:
             raise Fatal(f"Error: {exc}") from exc
@@ -341,13 +345,13 @@ class Server:
 
     def _supervisor(self, url):
         try:
-            return httpclient.Supervisor(url, self.options["token"] or self._file_token(), "server").connect()
+            return httpclient.Supervisor(url, self.given_token or self.secret, "server").connect()
         except (httpclient.RequestError, tokens.TokenError) as exc:
             raise Fatal(f"Error: failed to validate token: {exc}") from exc
 
     def _connect_to_cluster(self):
         """Check the token against the server to join, retrying while that server cannot be reached."""
-        token = self.options["token"] or self._file_token()
+        token = self.given_token or self.secret
         while True:
             try:
                 return httpclient.Supervisor(self.join_url, token, "server").connect()
@@ -357,11 +361,6 @@ class Server:
                 logs.error(str(exc))
             if self.stop.wait(2):
                 raise Fatal("Error: stopped while waiting for the server to join")
-
-    def _file_token(self):
-        if self.options["token-file"]:
-            return _read_token_file(self.options["token-file"], "token")
-        return self.secret
 
     def join_or_check(self):
         ds = self.datastore

@@ -23,6 +23,9 @@ NET = "molecule-" + os.environ.get("MOLECULE_SCENARIO_NAME", "faults")
 LAB = PROJECT / "tests" / "lab" / "lab.sh"
 STORIES = EPHEMERAL / "stories"
 LAB_ENV = dict(os.environ, CONTAINERS_CONF=str(PROJECT / ".lab" / "containers.conf"))
+DROP_IN = "/etc/rancher/k3s/config.yaml.d/99-faults.yaml"
+# A token file k3s cannot read (a directory): it exits at start and systemd restarts it every 5 seconds.
+UNREADABLE = "/etc/rancher/k3s"
 # Inventory overrides of the later stories: the agent's new address, then an environment change.
 EXTRA = EPHEMERAL / "faults-extra.yml"
 
@@ -78,6 +81,40 @@ def test_converged_cluster_keeps_a_configmap():
     assert result.rc == 0, result.stderr
     ca = {h: facts(h)["ca"]["sha256"] for h in SERVERS}
     assert len(set(ca.values())) == 1 and "" not in ca.values(), ca
+
+
+def test_a_crash_looping_k3s_is_reported_failed_at_its_start():
+    before = invocations(SERVERS)
+    agent = node(AGENT)
+    # As a user would: a drop-in added by hand, then site.yml (which restarts k3s for the newer file).
+    agent.run(f"mkdir -p {os.path.dirname(DROP_IN)} && printf 'token-file: {UNREADABLE}\\n' > {DROP_IN}")
+    try:
+        started = time.monotonic()
+        rc, output, recap = playbook()
+        keep("3-crash-loop", output + f"\n--- {time.monotonic() - started:.0f}s ---\n")
+        assert rc != 0
+        assert recap[AGENT][1] == 1, output[-3000:]
+        assert all(recap[h] == (0, 0) for h in SERVERS), output[-3000:]
+        assert invocations(SERVERS) == before
+        failed = re.search(
+            r"TASK \[homelab\.k3s\.k3s : Stop when the service is not running\][^\n]*\n(.*?)\n\n", output, re.S
+        )
+        assert failed, output[-3000:]
+        assert f"k3s-agent on {AGENT} is not running 20s after it was started" in failed.group(1)
+        assert f"Error: read {UNREADABLE}: is a directory" in failed.group(1)
+        # Failed by its start check, not after another wait: no other task of the agent was retried.
+        retried = re.findall(rf"FAILED - RETRYING: \[{AGENT}\]: ([^(]*)\(", output)
+        assert {task.strip() for task in retried} <= {"Wait until the service is active"}, retried
+        assert f"{AGENT} failed at 'Stop when the service is not running'" in output, output[-2000:]
+    finally:
+        agent.run(f"rm -f {DROP_IN}")
+
+    rc, output, recap = playbook()
+    keep("3-repaired", output)
+    assert rc == 0, output[-3000:]
+    assert all(recap[h][1] == 0 for h in NODES), output[-3000:]
+    assert invocations(SERVERS) == before
+    wait_running(AGENT, "k3s-agent")
 
 
 def test_a_run_with_the_first_server_down_converges_the_rest_and_says_so():
