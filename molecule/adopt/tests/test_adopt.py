@@ -5,7 +5,7 @@
 import json
 
 import pytest
-from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, NODES, PROJECT, RECAP, SERVERS, kubectl, node, playbook
+from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, NODES, PROJECT, RECAP, SERVERS, kubectl, node, playbook, variables
 
 INSTALLER_SCRIPTS = ["k3s-killall.sh", "k3s-uninstall.sh", "k3s-agent-uninstall.sh"]
 
@@ -65,11 +65,14 @@ def test_check_mode_shows_the_takeover_of_every_node():
         unit = service(host)
         assert f"{host}: take over {unit} (set up by install-script, in the next plays)" in output
         assert f"unit {unit}.service: written by install-script, replaced by the homelab.k3s unit" in output
-    assert "binary: v1.31.4+k3s1 kept" in output
+    assert f"binary: {variables(FIRST_SERVER)['k3s_version']} kept" in output
     assert "restart: k3s once, after the files are written" in output
     assert "restart: k3s-agent once, after the files are written" in output
     assert "its arguments --cluster-init --disable=traefik move to config.yaml" in output
     assert "-K3S_URL=https://" in output
+    # The agent's server URL moves from the environment file to config.yaml; it is not dropped.
+    assert "+server=https://" in output
+    assert '+server="' not in output and "+server=," not in output
     assert "adopt-lab-secret" not in output
 
 
