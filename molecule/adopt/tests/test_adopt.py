@@ -5,7 +5,7 @@
 import json
 
 import pytest
-from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, NODES, PROJECT, SERVERS, kubectl, node, playbook
+from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, NODES, PROJECT, RECAP, SERVERS, kubectl, node, playbook, variables
 
 INSTALLER_SCRIPTS = ["k3s-killall.sh", "k3s-uninstall.sh", "k3s-agent-uninstall.sh"]
 
@@ -65,11 +65,14 @@ def test_check_mode_shows_the_takeover_of_every_node():
         unit = service(host)
         assert f"{host}: take over {unit} (set up by install-script, in the next plays)" in output
         assert f"unit {unit}.service: written by install-script, replaced by the homelab.k3s unit" in output
-    assert "binary: v1.31.4+k3s1 kept" in output
+    assert f"binary: {variables(FIRST_SERVER)['k3s_version']} kept" in output
     assert "restart: k3s once, after the files are written" in output
     assert "restart: k3s-agent once, after the files are written" in output
     assert "its arguments --cluster-init --disable=traefik move to config.yaml" in output
     assert "-K3S_URL=https://" in output
+    # The agent's server URL moves from the environment file to config.yaml; it is not dropped.
+    assert "+server=https://" in output
+    assert '+server="' not in output and "+server=," not in output
     assert "adopt-lab-secret" not in output
 
 
@@ -82,6 +85,10 @@ def test_an_identity_change_is_refused_naming_setting_and_value():
     )
     assert "Nothing was changed on any node" in output
     assert "another-secret" not in output
+    # The whole site.yml ran: it stopped before the operating system play, with nothing changed.
+    assert "PLAY [Prepare the operating system of every node]" not in output
+    recap = {m[1]: int(m[3]) for m in RECAP.finditer(output)}
+    assert recap == {host: 0 for host in NODES}, recap
 
 
 @pytest.mark.parametrize("host", NODES)
@@ -134,12 +141,27 @@ def test_objects_created_before_are_still_there():
     assert result.rc == 0 and result.stdout == "install-script"
 
 
-def test_zz_reset_removes_the_installer_leftovers_too():
-    agent = AGENTS[0]
-    assert node(agent).file("/usr/local/bin/k3s-agent-uninstall.sh").exists
+def test_zz_reset_removes_everything_the_installer_left_too():
+    """Last: reset.yml on every node removes the k3s of the takeover and what the install script left."""
+    for host in NODES:
+        assert node(host).file(f"/usr/local/bin/{service(host)}-uninstall.sh").exists, host
     rc, output, recap = playbook(
-        "--limit", agent, "-e", "maintenance_reset_confirm=true", target=PROJECT / "playbooks" / "reset.yml"
+        "-e",
+        "maintenance_reset_confirm=true",
+        "-e",
+        "maintenance_reset_delete_snapshots=true",
+        target=PROJECT / "playbooks" / "reset.yml",
     )
-    assert rc == 0 and recap[agent][1] == 0, output[-3000:]
-    for path in [*(f"/usr/local/bin/{name}" for name in [*INSTALLER_SCRIPTS, "k3s", "kubectl", "crictl", "ctr"])]:
-        assert not node(agent).file(path).exists, path
+    assert rc == 0 and all(recap[host][1] == 0 for host in NODES), output[-3000:]
+    for host in NODES:
+        current = node(host)
+        unit = service(host)
+        assert not current.service(unit).is_running, host
+        for path in [
+            *(f"/usr/local/bin/{name}" for name in [*INSTALLER_SCRIPTS, "k3s", "kubectl", "crictl", "ctr"]),
+            f"/etc/systemd/system/{unit}.service",
+            f"/etc/systemd/system/{unit}.service.env",
+            "/etc/rancher/k3s",
+            "/var/lib/rancher/k3s",
+        ]:
+            assert not current.file(path).exists, f"{host}: {path}"
