@@ -96,12 +96,19 @@ def test_a_crash_looping_k3s_is_reported_failed_at_its_start():
         assert recap[AGENT][1] == 1, output[-3000:]
         assert all(recap[h] == (0, 0) for h in SERVERS), output[-3000:]
         assert invocations(SERVERS) == before
+        # The failed task's origin, its name, then the host's result (ansible-core writes them to stderr).
         failed = re.search(
-            r"TASK \[homelab\.k3s\.k3s : Stop when the service is not running\][^\n]*\n(.*?)\n\n", output, re.S
+            r"^Origin: \S+/roles/k3s/tasks/wait_running\.yml:\d+:\d+\n(?:.*\n){0,6}?\d+ - name: Stop when the service "
+            rf"is not running\n(?:.*\n){{0,6}}?(fatal: \[{AGENT}\]: FAILED! => .*)$",
+            output,
+            re.M,
         )
         assert failed, output[-3000:]
-        assert f"k3s-agent on {AGENT} is not running 20s after it was started" in failed.group(1)
-        assert f"Error: read {UNREADABLE}: is a directory" in failed.group(1)
+        fatal = failed.group(1)
+        message = json.loads(fatal.split(" => ", 1)[1])["msg"]
+        assert message.startswith(f"k3s-agent on {AGENT} is not running 20s after it was started: activating"), message
+        assert "Last lines of its journal (journalctl -u k3s-agent):" in message
+        assert f'level=fatal msg="Error: read {UNREADABLE}: is a directory"' in message
         # Failed by its start check, not after another wait: no other task of the agent was retried.
         retried = re.findall(rf"FAILED - RETRYING: \[{AGENT}\]: ([^(]*)\(", output)
         assert {task.strip() for task in retried} <= {"Wait until the service is active"}, retried
