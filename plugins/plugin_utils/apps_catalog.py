@@ -242,6 +242,16 @@ def _api_group(api_version):
     return api_version.rpartition("/")[0]
 
 
+def _values_spec(values, values_secrets, dump_yaml):
+    """The values part of a HelmChart or HelmChartConfig spec: inline values and the Secret holding the rest."""
+    spec = {}
+    if values:
+        spec["valuesContent"] = dump_yaml(values)
+    if values_secrets:
+        spec["valuesSecrets"] = values_secrets
+    return spec
+
+
 def chart_documents(name, definition, values, dump_yaml, has_secret_values):
     """HelmChart or HelmChartConfig for the app (empty list for manifest-only apps)."""
     values_secrets = [{"name": f"{name}-values", "keys": ["values.yaml"]}] if has_secret_values else []
@@ -254,10 +264,7 @@ def chart_documents(name, definition, values, dump_yaml, has_secret_values):
             spec["version"] = str(chart["version"])
         spec["targetNamespace"] = definition["namespace"]
         spec.update((key, value) for key, value in chart.items() if key not in ("name", "repo", "version"))
-        if values:
-            spec["valuesContent"] = dump_yaml(values)
-        if values_secrets:
-            spec["valuesSecrets"] = values_secrets
+        spec.update(_values_spec(values, values_secrets, dump_yaml))
         return [
             {
                 "apiVersion": HELM_API,
@@ -268,11 +275,7 @@ def chart_documents(name, definition, values, dump_yaml, has_secret_values):
         ]
     config = definition.get("chart_config")
     if config is not None:
-        spec = {}
-        if values:
-            spec["valuesContent"] = dump_yaml(values)
-        if values_secrets:
-            spec["valuesSecrets"] = values_secrets
+        spec = _values_spec(values, values_secrets, dump_yaml)
         return [
             {
                 "apiVersion": HELM_API,
