@@ -15,6 +15,7 @@ import hashlib
 import os
 import re
 import shlex
+import time
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit, urlunsplit
 
@@ -411,12 +412,13 @@ def read_leftovers(bin_dir: str) -> Dict[str, Any]:
     return {"scripts": scripts, "links": links}
 
 
-def boot_time(stat_text: Optional[str]) -> float:
-    """The boot time (epoch seconds) from /proc/stat's btime line; 0 when unknown."""
-    for line in (stat_text or "").splitlines():
-        if line.startswith("btime "):
-            return float(line.split()[1])
-    return 0.0
+def boot_time() -> float:
+    """The boot time in epoch seconds, to the microsecond: systemd's monotonic timestamps count from it.
+
+    /proc/stat's btime is whole seconds: a file written in the last second before a start would look newer
+    than the start and the service owe a restart it does not.
+    """
+    return time.time() - time.clock_gettime(time.CLOCK_MONOTONIC)
 
 
 def started_at(monotonic_usec: str, boot: float) -> float:

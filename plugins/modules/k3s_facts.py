@@ -380,7 +380,7 @@ def service_facts(module: AnsibleModule, systemd_dir: str, name: str, unit: str)
                 invocation_id=shown.get("InvocationID", ""),
                 main_pid=int(shown.get("ExecMainPID") or 0) if str(shown.get("ExecMainPID", "")).isdigit() else 0,
                 started_at=started_at(
-                    shown.get("ExecMainStartTimestampMonotonic", ""), boot_time(read_text("/proc/stat"))
+                    shown.get("ExecMainStartTimestampMonotonic", ""), boot_time()
                 ),
             )
             if shown["EnvironmentFiles"]:

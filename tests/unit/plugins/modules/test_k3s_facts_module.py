@@ -263,15 +263,10 @@ def test_redact_url():
     assert utils.redact_url("https://etcd.lan:2379") == "https://etcd.lan:2379"
 
 
-def _btime():
-    with open("/proc/stat") as handle:
-        return utils.boot_time(handle.read())
-
-
 @pytest.mark.parametrize(("age", "pending"), [(30, True), (-3600, False)])
 def test_files_changed_since_the_service_started(run_module, node, monkeypatch, age, pending):
     """An interrupted run leaves files newer than the running service: the restart it owes is visible."""
-    started = int((time.time() - _btime() - age) * 1_000_000)
+    started = int((time.clock_gettime(time.CLOCK_MONOTONIC) - age) * 1_000_000)
     show = SHOW.replace("ActiveState=activating", "ActiveState=active") + f"ExecMainStartTimestampMonotonic={started}\n"
     original = AnsibleModule.run_command
 
@@ -290,8 +285,29 @@ def test_files_changed_since_the_service_started(run_module, node, monkeypatch, 
 
 
 def test_start_time_helpers():
-    assert utils.boot_time("cpu 1 2\nbtime 1700000000\n") == 1700000000.0
-    assert utils.boot_time("") == 0.0
+    assert utils.boot_time() == pytest.approx(time.time() - time.clock_gettime(time.CLOCK_MONOTONIC), abs=0.01)
     assert utils.started_at("0", 1700000000.0) == 0.0
     assert utils.started_at("", 1700000000.0) == 0.0
     assert utils.started_at("2500000", 1700000000.0) == 1700000002.5
+
+
+def test_a_file_written_just_before_the_start_is_not_pending(run_module, node, monkeypatch):
+    """The unit written, then the service restarted a moment later: no restart is owed.
+
+    A boot time in whole seconds (/proc/stat's btime) put the start up to a second too early, and a takeover
+    restarted a node twice.
+    """
+    for path in node["systemd"].iterdir():
+        os.utime(path, (time.time() - 0.05, time.time() - 0.05))
+    started = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1_000_000)
+    show = SHOW.replace("ActiveState=activating", "ActiveState=active") + f"ExecMainStartTimestampMonotonic={started}\n"
+    original = AnsibleModule.run_command
+
+    def run_command(self, args, **kwargs):
+        if args[1:3] == ["show", "k3s.service"]:
+            return 0, show.format(path=node["systemd"] / "k3s.service", systemd=node["systemd"]), ""
+        return original(self, args, **kwargs)
+
+    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
+    k3s = run_module(k3s_facts, node["args"])["services"]["k3s"]
+    assert not [path for path in k3s["changed_since_start"] if path.startswith(str(node["systemd"]))]
