@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
+from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import api_url as join_url
+
 MEMBERSHIP_FLAGS = ("server", "cluster-init")
 
 
@@ -58,11 +60,6 @@ def describe(host: str, facts: Mapping) -> str:
     state = _get(facts, "services", "k3s", "active_state", default="") or "unknown"
     parts.append(f"k3s {state}")
     return f"{host} ({', '.join(parts)})"
-
-
-def join_url(address: str, port: int) -> str:
-    host = f"[{address}]" if ":" in address and not address.startswith("[") else address
-    return f"https://{host}:{port}"
 
 
 def _env_token(facts: Mapping, env_file: str) -> Optional[str]:
