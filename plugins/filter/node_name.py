@@ -13,7 +13,7 @@ description:
   - It is O(name) when given (the host's C(k3s_node_name) as the play sees it); else the name the k3s role settled
     on for the host in this run; else the host's C(k3s_node_name); else the host's own name (the C(nodename)
     fact); else the inventory name.
-  - The one home of this rule: the k3s, server, agent and summary roles all ask it.
+  - The one home of this rule; the k3s, server, agent and summary roles all ask it.
 options:
   _input:
     description: An inventory host name, or a list of them.
