@@ -54,7 +54,7 @@ def node_address(variables: Mapping[str, Any], host: str) -> str:
     """The address other nodes reach the host at: the first k3s_node_ip, the default route's address,
     ansible_host, else the inventory name."""
     return (
-        _text(variables.get("k3s_node_ip")).split(",")[0].strip()
+        _text(variables.get("k3s_node_ip")).split(",", maxsplit=1)[0].strip()
         or _fact(variables, "default_ipv4", "address")
         or _text(variables.get("ansible_host", host))
         or host
