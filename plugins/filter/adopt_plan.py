@@ -84,63 +84,11 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import SECRET_FLAGS
+from ansible_collections.homelab.k3s.plugins.plugin_utils.node_settings import read_node
 
 # Config keys whose values are secrets: the same list the k3s_facts probe hashes.
 SECRET_KEYS = SECRET_FLAGS
 SECRET_ENV = frozenset({"K3S_TOKEN", "K3S_AGENT_TOKEN", "K3S_DATASTORE_ENDPOINT", "K3S_CLUSTER_SECRET", "K3S_VPN_AUTH"})
-# Environment variables k3s reads as flags.
-ENV_FLAGS = {
-    "K3S_TOKEN": "token",
-    "K3S_CLUSTER_SECRET": "token",
-    "K3S_TOKEN_FILE": "token-file",
-    "K3S_AGENT_TOKEN": "agent-token",
-    "K3S_URL": "server",
-    "K3S_DATASTORE_ENDPOINT": "datastore-endpoint",
-    "K3S_CLUSTER_INIT": "cluster-init",
-    "K3S_NODE_NAME": "node-name",
-    "K3S_KUBECONFIG_MODE": "write-kubeconfig-mode",
-    "K3S_DATA_DIR": "data-dir",
-    "K3S_SELINUX": "selinux",
-}
-# k3s server and agent flags that take no value.
-SWITCHES = frozenset(
-    {
-        "cluster-init",
-        "cluster-reset",
-        "debug",
-        "disable-agent",
-        "disable-apiserver",
-        "disable-apiserver-lb",
-        "disable-cloud-controller",
-        "disable-controller-manager",
-        "disable-default-registry-endpoint",
-        "disable-etcd",
-        "disable-helm-controller",
-        "disable-kube-proxy",
-        "disable-network-policy",
-        "disable-scheduler",
-        "docker",
-        "embedded-registry",
-        "enable-pprof",
-        "etcd-disable-snapshots",
-        "etcd-expose-metrics",
-        "etcd-s3",
-        "etcd-s3-insecure",
-        "etcd-s3-skip-ssl-verify",
-        "etcd-snapshot-compress",
-        "flannel-external-ip",
-        "flannel-ipv6-masq",
-        "no-flannel",
-        "nonroot-devices",
-        "prefer-bundled-bin",
-        "protect-kernel-defaults",
-        "rootless",
-        "secrets-encryption",
-        "selinux",
-        "supervisor-metrics",
-        "with-node-id",
-    }
-)
 DEFAULTS = {
     "cluster-cidr": "10.42.0.0/16",
     "service-cidr": "10.43.0.0/16",
@@ -165,71 +113,6 @@ def token_secret(token) -> str:
     if text.startswith("K10") and "::" in text:
         text = text.split("::", 1)[1].split(":", 1)[-1]
     return text
-
-
-def _get(data, *path, default=None):
-    for key in path:
-        if not isinstance(data, Mapping) or key not in data:
-            return default
-        data = data[key]
-    return data
-
-
-def _flag_value(name: str, value):
-    """A flag as k3s_facts reports it, with switches as booleans."""
-    if name in SWITCHES and isinstance(value, str):
-        return value.lower() not in ("false", "0")
-    return value
-
-
-def _merge(settings: dict, sources: dict, flags: Mapping, source: str) -> None:
-    for name, value in flags.items():
-        value = _flag_value(name, value)
-        if isinstance(value, list) or isinstance(settings.get(name), list):
-            base = settings.get(name, [])
-            settings[name] = (base if isinstance(base, list) else [base]) + (
-                value if isinstance(value, list) else [value]
-            )
-        else:
-            settings[name] = value
-        sources[name] = source
-
-
-def read_node(facts: Mapping) -> dict:
-    """What the node runs (from homelab.k3s.k3s_facts): service, who wrote it, its settings and their sources."""
-    services = _get(facts, "services", default={}) or {}
-    service = next((name for name in ("k3s", "k3s-agent") if _get(services, name, "exists")), "")
-    unit = services.get(service) or {}
-    command = _get(unit, "exec_start", default={}) or {}
-    mode = command.get("mode") or ("" if not service else "server" if service == "k3s" else "agent")
-    env: dict = {}
-    for path in unit.get("environment_files") or []:
-        env.update(_get(facts, "env_files", path, "keys", default={}) or {})
-    config = dict(_get(facts, "config", "keys", default={}) or {})
-    settings: dict = {}
-    sources: dict = {}
-    _merge(settings, sources, config, "config.yaml")
-    env_flags = {ENV_FLAGS[key]: value for key, value in env.items() if key in ENV_FLAGS and value != ""}
-    _merge(settings, sources, env_flags, f"{service}.service.env")
-    for name in env_flags:
-        key = next(k for k in ENV_FLAGS if ENV_FLAGS[k] == name and k in env)
-        sources[name] = f"{service}.service.env {key}"
-    _merge(settings, sources, command.get("flags") or {}, f"{service}.service ExecStart")
-    kind = _get(facts, "datastore", "kind", default="none")
-    return {
-        "service": service,
-        "mode": mode,
-        "managed": unit.get("managed_by") == "homelab.k3s",
-        "writer": unit.get("managed_by") or "none",
-        "arguments": command.get("flags") or {},
-        "settings": settings,
-        "sources": sources,
-        "env": env,
-        "config": config,
-        "datastore": "" if kind == "none" else kind,
-        "token": _get(facts, "token", "secret_sha256", default="") or "",
-        "version": _get(facts, "binary", "version", default="") or "",
-    }
 
 
 def _norm(value):

@@ -379,9 +379,7 @@ def service_facts(module: AnsibleModule, systemd_dir: str, name: str, unit: str)
                 n_restarts=int(shown.get("NRestarts") or 0) if str(shown.get("NRestarts", "")).isdigit() else 0,
                 invocation_id=shown.get("InvocationID", ""),
                 main_pid=int(shown.get("ExecMainPID") or 0) if str(shown.get("ExecMainPID", "")).isdigit() else 0,
-                started_at=started_at(
-                    shown.get("ExecMainStartTimestampMonotonic", ""), boot_time()
-                ),
+                started_at=started_at(shown.get("ExecMainStartTimestampMonotonic", ""), boot_time()),
             )
             if shown["EnvironmentFiles"]:
                 result["environment_files"] = shown["EnvironmentFiles"]

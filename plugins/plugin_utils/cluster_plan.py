@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import api_url as join_url
+from ansible_collections.homelab.k3s.plugins.plugin_utils.node_settings import read_node
 
 MEMBERSHIP_FLAGS = ("server", "cluster-init")
 
@@ -153,8 +154,10 @@ def server_plan(
             flags: Dict[str, Any] = {"cluster-init": True if etcd else None, "server": None}
             action, token = "bootstrap", "cluster" if token_sha256 else "none"
         elif host in members:
-            keys = _get(facts[host], "config", "keys", default={}) or {}
-            flags = {name: keys.get(name) for name in MEMBERSHIP_FLAGS}
+            # From config.yaml, the environment file or the unit's command line: a node another installer
+            # set up (K3S_URL, --cluster-init) keeps them in config.yaml after the takeover.
+            settings = read_node(facts[host])["settings"]
+            flags = {name: settings.get(name) for name in MEMBERSHIP_FLAGS}
             action = "member"
             token = "none" if _env_token(facts[host], env_file) is None else "cluster"
         else:

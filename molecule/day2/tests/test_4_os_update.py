@@ -26,7 +26,7 @@ def test_the_plan_names_the_nodes_that_ask_for_a_reboot_and_changes_nothing():
     before = {name: boot(name) for name in NODES}
     run = run_runbook(CHECK, "-e", "maintenance_update_packages=false")
     assert run.rc == 0, tail(run)
-    assert f"reboot asked for now: {', '.join(ASKING)}" in run.output
+    assert f"reboot asked for now: {', '.join(ASKING)}" in run.output, tail(run)
     assert f"  {SERVERS[0]}: nothing to do, skipped" in run.output
     assert f"  {SERVERS[1]}: drain, reboot, wait until Ready, uncordon" in run.output
     assert {name: boot(name) for name in NODES} == before

@@ -298,3 +298,18 @@ def test_server_token_is_compared_by_its_secret(token):
 def test_a_malformed_server_token():
     with pytest.raises(AnsibleFilterError, match="server_token is not a valid k3s token"):
         plan({}, token="K10abc::server:x")
+
+
+def test_members_set_up_by_the_install_script_keep_their_flags_from_the_unit_and_the_environment():
+    """--cluster-init on the first server's command line, K3S_URL in the others' environment file."""
+    first = member()
+    first["services"]["k3s"].update(
+        exists=True, environment_files=[ENV], exec_start={"mode": "server", "flags": {"cluster-init": "true"}}
+    )
+    joined = member()
+    joined["services"]["k3s"].update(exists=True, environment_files=[ENV], exec_start={"mode": "server", "flags": {}})
+    joined["env_files"][ENV]["keys"]["K3S_URL"] = "https://10.89.0.11:6443"
+    result = plan({"server1": first, "server2": joined, "server3": fresh()})
+    assert result["hosts"]["server1"]["flags"] == {"cluster-init": True, "server": None}
+    assert result["hosts"]["server2"]["flags"] == {"cluster-init": None, "server": "https://10.89.0.11:6443"}
+    assert result["hosts"]["server3"]["action"] == "join"
