@@ -33,19 +33,19 @@ def shim_pids(ps_lines: object, data_dir: str) -> list[str]:
     if not isinstance(data_dir, str) or not data_dir.startswith("/"):
         raise AnsibleFilterError(f"shim_pids: the data directory must be an absolute path, got {data_dir!r}")
     shim = re.compile("^" + re.escape(data_dir.rstrip("/")) + "/data/[^/]+/bin/containerd-shim")
-    processes = []
-    for line in _lines(ps_lines, "shim_pids", "the output of ps"):
-        fields = line.split(None, 2)
-        if len(fields) == 3:
-            processes.append((fields[0], fields[1], fields[2]))
-    found = {pid for pid, _, command in processes if shim.match(command)}
+    processes = [
+        fields
+        for fields in (line.split(None, 2) for line in _lines(ps_lines, "shim_pids", "the output of ps"))
+        if len(fields) == 3
+    ]
+    found = {pid for pid, ppid, command in processes if shim.match(command)}
     # Descendants, one generation per pass, as deep as they go.
     while True:
-        children = {pid for pid, ppid, _ in processes if ppid in found} - found
+        children = {pid for pid, ppid, command in processes if ppid in found} - found
         if not children:
             break
         found |= children
-    return list(dict.fromkeys(pid for pid, _, _ in processes if pid in found))
+    return list(dict.fromkeys(fields[0] for fields in processes if fields[0] in found))
 
 
 def mount_points(mounts: object) -> list[str]:
