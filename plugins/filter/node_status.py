@@ -10,7 +10,7 @@ version_added: 0.1.0
 author: homelab.k3s contributors
 description:
   - Turns the JSON list of nodes printed by C(k3s kubectl get nodes -o json) into one small dictionary per node,
-    so a single call answers which nodes are Ready and which labels and taints they carry.
+    so a single call answers which nodes are Ready, which labels and taints they carry and which version they run.
   - Taints are written the way k3s' C(node-taint) flag takes them, C(key=value:Effect) or C(key:Effect).
 options:
   _input:
@@ -54,34 +54,18 @@ _value:
       description: The roles from the C(node-role.kubernetes.io/*) labels.
       type: list
       elements: str
+    version:
+      description: The kubelet version the node reports (C(v1.32.1+k3s1)), empty when it reports none.
+      type: str
+      version_added: 0.3.0
 """
 
-from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import is_ready, list_items, node_roles
-
-
-def _taint(taint):
-    key = taint.get("key", "")
-    value = taint.get("value")
-    effect = taint.get("effect", "")
-    return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
+from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import node_summaries
 
 
 def node_status(data):
-    """Return name, readiness, labels, taints and roles of every node in a `kubectl get nodes -o json` output."""
-    nodes = []
-    for item in list_items(data, "node_status", "the output of 'kubectl get nodes -o json'"):
-        metadata = item.get("metadata") or {}
-        labels = dict(metadata.get("labels") or {})
-        nodes.append(
-            {
-                "name": metadata.get("name", ""),
-                "ready": is_ready(item.get("status") or {}),
-                "labels": labels,
-                "taints": [_taint(t) for t in (item.get("spec") or {}).get("taints") or []],
-                "roles": sorted(node_roles(labels)),
-            }
-        )
-    return sorted(nodes, key=lambda node: node["name"])
+    """Return name, readiness, labels, taints, roles and version of every node in a `kubectl get nodes -o json`."""
+    return node_summaries(data, "node_status")
 
 
 class FilterModule:

@@ -32,3 +32,31 @@ def is_ready(status: Mapping) -> bool:
 def node_roles(labels: Mapping) -> set[str]:
     """The roles a node's node-role.kubernetes.io/<role> labels give it."""
     return {key[len(ROLE_PREFIX) :] for key in labels if key.startswith(ROLE_PREFIX)}
+
+
+def _taint(taint: Mapping) -> str:
+    key = taint.get("key", "")
+    value = taint.get("value")
+    effect = taint.get("effect", "")
+    return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
+
+
+def node_summaries(data, filter_name: str) -> list[dict]:
+    """Name, readiness, labels, taints, roles and kubelet version of every node of `kubectl get nodes -o json`,
+    sorted by name (the node_status filter; the other filters that need readiness read it here)."""
+    nodes = []
+    for item in list_items(data, filter_name, "the output of 'kubectl get nodes -o json'"):
+        metadata = item.get("metadata") or {}
+        status = item.get("status") or {}
+        labels = dict(metadata.get("labels") or {})
+        nodes.append(
+            {
+                "name": metadata.get("name", ""),
+                "ready": is_ready(status),
+                "labels": labels,
+                "taints": [_taint(t) for t in (item.get("spec") or {}).get("taints") or []],
+                "roles": sorted(node_roles(labels)),
+                "version": str((status.get("nodeInfo") or {}).get("kubeletVersion") or ""),
+            }
+        )
+    return sorted(nodes, key=lambda node: node["name"])

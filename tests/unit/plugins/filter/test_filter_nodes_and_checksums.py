@@ -46,8 +46,21 @@ def test_node_status_from_json_text_is_sorted_with_readiness_taints_and_roles():
     assert server["ready"] is True
     assert server["roles"] == ["control-plane", "master"]
     assert server["taints"] == ["node-role.kubernetes.io/control-plane:NoSchedule", "dedicated=db:NoExecute"]
-    assert nodes[1] == {"name": "worker1", "ready": False, "labels": {"tier": "edge"}, "taints": [], "roles": []}
+    assert nodes[1] == {
+        "name": "worker1",
+        "ready": False,
+        "labels": {"tier": "edge"},
+        "taints": [],
+        "roles": [],
+        "version": "",
+    }
     assert nodes[2]["ready"] is False
+
+
+def test_node_status_names_the_kubelet_version():
+    node = _node("server1", "True")
+    node["status"]["nodeInfo"] = {"kubeletVersion": "v1.36.4+k3s1"}
+    assert node_status({"items": [node]})[0]["version"] == "v1.36.4+k3s1"
 
 
 def test_node_status_accepts_parsed_data_and_an_empty_cluster():
