@@ -14,7 +14,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.homelab.k3s.plugins.plugin_utils.k3s_versions import k3s_version
 from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import node_summaries
-from ansible_collections.homelab.k3s.plugins.plugin_utils.node_names import node_name
+from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import host_vars
+from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import node_name as _node_name
+
+
+def node_name(hostvars: Any, host: str) -> str:
+    """The node name of an inventory host, by the one rule of node_identity."""
+    return _node_name(host_vars(hostvars, host), host)
+
 
 REMOVAL_SETTINGS = (
     "target",
