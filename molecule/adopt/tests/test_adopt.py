@@ -5,6 +5,7 @@
 import json
 
 import pytest
+import yaml
 from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, NODES, PROJECT, RECAP, SERVERS, kubectl, node, playbook, variables
 
 INSTALLER_SCRIPTS = ["k3s-killall.sh", "k3s-uninstall.sh", "k3s-agent-uninstall.sh"]
@@ -116,6 +117,12 @@ def test_the_units_are_managed_and_the_cluster_kept_its_identity(now):
         if host in SERVERS:
             assert current.check_output(f"sha256sum {ca}")[:16] == files[ca]
             assert current.file("/var/lib/rancher/k3s/server/db/etcd/member").is_directory
+            # The membership flags the install script gave (--cluster-init, K3S_URL) are kept in config.yaml.
+            config = yaml.safe_load(current.file("/etc/rancher/k3s/config.yaml").content_string)
+            if host == FIRST_SERVER:
+                assert config.get("cluster-init") is True, config
+            else:
+                assert config.get("server") == f"https://{variables(FIRST_SERVER)['ansible_host']}:6443", config
             assert (
                 current.file("/var/lib/rancher/k3s/server/token")
                 .content_string.strip()

@@ -50,12 +50,13 @@ def kubectl(*args, via=FIRST_SERVER, stdin=None):
     return node(via).run(command)
 
 
-def playbook(*args, extra_inventory=None, target=SITE, verbose=False, timeout=900):
+def playbook(*args, extra_inventory=None, inventory=None, target=SITE, verbose=False, timeout=900):
     """Run a playbook (site.yml by default) on the scenario's hosts: (rc, output, {host: (changed, failed)}).
 
-    verbose keeps the scenario's own verbosity (-vvv into its ansible.log); otherwise the run is quiet.
+    inventory replaces the scenario's inventory; verbose keeps the scenario's own verbosity (-vvv into its
+    ansible.log); otherwise the run is quiet.
     """
-    inventories = ["--inventory", str(EPHEMERAL / "inventory")]
+    inventories = ["--inventory", str(inventory or EPHEMERAL / "inventory")]
     if extra_inventory:
         inventories += ["--inventory", str(extra_inventory)]
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
