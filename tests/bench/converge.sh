@@ -54,7 +54,9 @@ binaries() {
     BIN_DIR=$K3S_LAB_FILE_DIR
   else
     BIN_DIR=$OUT/k3s-double
-    [ -x "$BIN_DIR/k3s" ] || "$PYTHON" tests/k3s_double/build.py --version "$VERSION" --out "$BIN_DIR" >/dev/null
+    # `k3s kubectl` on the hosts runs the real kubectl of requirements-dev.txt.
+    [ -x "$BIN_DIR/k3s" ] || "$PYTHON" tests/k3s_double/build.py --version "$VERSION" --out "$BIN_DIR" \
+      --kubectl "$(dirname "$PYTHON")/kubectl" >/dev/null
   fi
   if [ -n "$PEER" ]; then
     [ -f "${BENCH_K3S_INSTALL_SH:-}" ] || { echo "--peer needs BENCH_K3S_INSTALL_SH: the k3s install script (get.k3s.io)" >&2; exit 2; }

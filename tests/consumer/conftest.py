@@ -205,7 +205,8 @@ def execution_env(tmp_path_factory):
 def double(tmp_path_factory):
     """The k3s test double in the layout of a k3s release, with an airgap image archive beside it."""
     out = tmp_path_factory.mktemp("k3s-double")
-    build.build(K3S_VERSION, str(out))
+    # `k3s kubectl` on the hosts runs the real kubectl of requirements-dev.txt.
+    build.build(K3S_VERSION, str(out), kubectl=str(Path(sys.executable).parent / "kubectl"))
     image = out / "k3s-airgap-images-amd64.tar.zst"
     image.write_text("homelab.k3s lab: not an image archive\n")
     digest = run(["sha256sum", image.name], cwd=out).stdout

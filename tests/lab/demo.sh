@@ -28,7 +28,7 @@ up() {
   version=${version:-v1.36.4+k3s1}
   if [ "$source" = file ] && [ -z "$files" ]; then
     double=true files=$DEMO/k3s-double
-    python3 tests/k3s_double/build.py --version "$version" --out "$files" >/dev/null
+    python3 tests/k3s_double/build.py --version "$version" --out "$files" --kubectl .venv/bin/kubectl >/dev/null
   fi
   bash tests/lab/lab.sh up "${HOSTS[@]}" --net "$NET"
   {
