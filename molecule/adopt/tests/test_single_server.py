@@ -50,7 +50,7 @@ def inventory():
 
 
 def record(inventory, name):
-    rc, output, _ = playbook("-e", f"state_name={name}", inventory=inventory, target=LAYOUT / "state.yml")
+    rc, output, _recap = playbook("-e", f"state_name={name}", inventory=inventory, target=LAYOUT / "state.yml")
     assert rc == 0, output[-3000:]
     return json.loads((EPHEMERAL / f"state-{name}.json").read_text())
 
@@ -58,7 +58,7 @@ def record(inventory, name):
 @pytest.fixture(scope="module")
 def takeover(inventory):
     """Lay the two nodes out as the install script does, keep an object, take them over, run again."""
-    rc, output, _ = playbook(inventory=inventory, target=LAYOUT / "install_script_layout.yml")
+    rc, output, _recap = playbook(inventory=inventory, target=LAYOUT / "install_script_layout.yml")
     assert rc == 0, output[-3000:]
     made = kubectl("apply", "--filename", "-", stdin=KEPT)
     assert made.rc == 0, made.stderr
@@ -76,7 +76,7 @@ def test_the_layout_is_a_single_server_on_sqlite(takeover):
 
 def test_the_takeover_runs_and_a_second_run_changes_nothing(takeover):
     rc, output, recap = takeover["first"]
-    assert rc == 0 and all(failed == 0 for _, failed in recap.values()), output[-3000:]
+    assert rc == 0 and all(failed == 0 for _changed, failed in recap.values()), output[-3000:]
     rc, output, recap = takeover["second"]
     assert rc == 0 and recap == {SERVER: (0, 0), AGENT: (0, 0)}, output[-3000:]
 
