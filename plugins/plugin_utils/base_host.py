@@ -10,6 +10,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.k3s.plugins.plugin_utils.filter_input import checked_settings
 from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import host_vars
 
 FIREWALL_SETTINGS = (
@@ -62,11 +63,7 @@ def base_firewall_rules(settings: Any) -> list[dict[str, str]]:
     Each rule is {port, proto, from, comment}; ``from`` is ``any`` for a rule without sources, the comment starts
     with ``k3s``.
     """
-    if not isinstance(settings, Mapping):
-        raise AnsibleFilterError(f"base_firewall_rules expects a mapping of settings, got {type(settings).__name__}")
-    missing = [key for key in FIREWALL_SETTINGS if key not in settings]
-    if missing:
-        raise AnsibleFilterError(f"base_firewall_rules: the settings lack {', '.join(missing)}")
+    checked_settings(settings, FIREWALL_SETTINGS, "base_firewall_rules")
     addresses = settings["addresses"]
     if not isinstance(addresses, Mapping):
         raise AnsibleFilterError("base_firewall_rules: addresses must map each cluster host to its address")

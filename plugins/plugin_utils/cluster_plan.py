@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import api_url as join_url
+from ansible_collections.homelab.k3s.plugins.plugin_utils.node_settings import get_path as _get
 from ansible_collections.homelab.k3s.plugins.plugin_utils.node_settings import read_node
 
 MEMBERSHIP_FLAGS = ("server", "cluster-init")
@@ -22,14 +23,6 @@ MEMBERSHIP_FLAGS = ("server", "cluster-init")
 
 def _short(digest: str) -> str:
     return digest[:12] if digest else "none"
-
-
-def _get(data: Any, *path: str, default: Any = None) -> Any:
-    for key in path:
-        if not isinstance(data, Mapping) or key not in data:
-            return default
-        data = data[key]
-    return data
 
 
 def cluster_of(facts: Mapping) -> str:

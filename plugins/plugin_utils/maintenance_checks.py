@@ -12,6 +12,7 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.homelab.k3s.plugins.plugin_utils.filter_input import checked_settings
 from ansible_collections.homelab.k3s.plugins.plugin_utils.k3s_versions import k3s_version
 from ansible_collections.homelab.k3s.plugins.plugin_utils.kubectl_json import node_summaries
 from ansible_collections.homelab.k3s.plugins.plugin_utils.node_identity import host_vars
@@ -68,15 +69,6 @@ RESTORE_SETTINGS = (
     "server_token",
 )
 RESTORE_SOURCES = ("node", "controller", "s3")
-
-
-def _settings(settings: object, keys: Iterable[str], filter_name: str) -> Mapping[str, Any]:
-    if not isinstance(settings, Mapping):
-        raise AnsibleFilterError(f"{filter_name} expects a mapping of settings, got {type(settings).__name__}")
-    missing = [key for key in keys if key not in settings]
-    if missing:
-        raise AnsibleFilterError(f"{filter_name}: the settings lack {', '.join(missing)}")
-    return settings
 
 
 def _hosts(value: object, filter_name: str, what: str) -> list[str]:
@@ -159,7 +151,7 @@ def _removal_problems(s: Mapping[str, Any], node: str, members: list[str], ready
 def removal_plan(settings: Mapping[str, Any], hostvars: Mapping[str, Any]) -> dict[str, Any]:
     """What removing ``settings['target']`` means for the cluster: its node name, whether the cluster lists it,
     the etcd members left, the problems that refuse the removal and the plan's lines."""
-    s = _settings(settings, REMOVAL_SETTINGS, "removal_plan")
+    s = checked_settings(settings, REMOVAL_SETTINGS, "removal_plan")
     target = str(s["target"] or "")
     node = node_name(hostvars, target)
     listed = _listed_nodes(_result(s["nodes"]), "removal_plan")
@@ -235,7 +227,7 @@ def _version_problems(s: Mapping[str, Any], target: str, listed: list[dict]) -> 
 
 def upgrade_problems(settings: Mapping[str, Any]) -> list[str]:
     """One message per reason not to start the upgrade to ``settings['version']``; empty when there is none."""
-    s = _settings(settings, UPGRADE_SETTINGS, "upgrade_problems")
+    s = checked_settings(settings, UPGRADE_SETTINGS, "upgrade_problems")
     target = "" if s["version"] is None else str(s["version"])
     nodes = _result(s["nodes"])
     problems = []
@@ -265,7 +257,7 @@ def upgrade_problems(settings: Mapping[str, Any]) -> list[str]:
 def upgrade_plan(settings: Mapping[str, Any], hostvars: Mapping[str, Any]) -> list[dict[str, str]]:
     """The hosts of the play whose node does not run ``settings['version']`` yet, servers first: host, node,
     from (the version it runs, empty when it is no node) and the plan's line."""
-    s = _settings(settings, UPGRADE_PLAN_SETTINGS, "upgrade_plan")
+    s = checked_settings(settings, UPGRADE_PLAN_SETTINGS, "upgrade_plan")
     nodes = _result(s["nodes"])
     versions = (
         {item["name"]: item["version"] for item in _listed_nodes(nodes, "upgrade_plan")} if nodes.get("rc") == 0 else {}
@@ -342,7 +334,7 @@ def restore_problems(settings: Mapping[str, Any]) -> list[str]:
     ``stats`` are the registered stat results of the first server's etcd directory, reset flag, token file and
     the snapshot's path there, in that order.
     """
-    s = _settings(settings, RESTORE_SETTINGS, "restore_problems")
+    s = checked_settings(settings, RESTORE_SETTINGS, "restore_problems")
     stats = s["stats"]
     if not isinstance(stats, list) or len(stats) != 4:
         raise AnsibleFilterError(

@@ -66,7 +66,8 @@ SWITCHES = frozenset(
 )
 
 
-def _get(data: Any, *path: str, default: Any = None) -> Any:
+def get_path(data: Any, *path: str, default: Any = None) -> Any:
+    """The value at ``path`` in nested mappings; ``default`` when a key is missing."""
     for key in path:
         if not isinstance(data, Mapping) or key not in data:
             return default
@@ -96,15 +97,15 @@ def _merge(settings: dict[str, Any], sources: dict[str, str], flags: Mapping, so
 
 def read_node(facts: Mapping) -> dict[str, Any]:
     """What the node runs (from homelab.k3s.k3s_facts): service, who wrote it, its settings and their sources."""
-    services = _get(facts, "services", default={}) or {}
-    service = next((name for name in ("k3s", "k3s-agent") if _get(services, name, "exists")), "")
+    services = get_path(facts, "services", default={}) or {}
+    service = next((name for name in ("k3s", "k3s-agent") if get_path(services, name, "exists")), "")
     unit = services.get(service) or {}
-    command = _get(unit, "exec_start", default={}) or {}
+    command = get_path(unit, "exec_start", default={}) or {}
     mode = command.get("mode") or ("" if not service else "server" if service == "k3s" else "agent")
     env: dict[str, Any] = {}
     for path in unit.get("environment_files") or []:
-        env.update(_get(facts, "env_files", path, "keys", default={}) or {})
-    config = dict(_get(facts, "config", "keys", default={}) or {})
+        env.update(get_path(facts, "env_files", path, "keys", default={}) or {})
+    config = dict(get_path(facts, "config", "keys", default={}) or {})
     settings: dict[str, Any] = {}
     sources: dict[str, str] = {}
     _merge(settings, sources, config, "config.yaml")
@@ -114,7 +115,7 @@ def read_node(facts: Mapping) -> dict[str, Any]:
         key = next(k for k in ENV_FLAGS if ENV_FLAGS[k] == name and k in env)
         sources[name] = f"{service}.service.env {key}"
     _merge(settings, sources, command.get("flags") or {}, f"{service}.service ExecStart")
-    kind = _get(facts, "datastore", "kind", default="none")
+    kind = get_path(facts, "datastore", "kind", default="none")
     return {
         "service": service,
         "mode": mode,
@@ -126,6 +127,6 @@ def read_node(facts: Mapping) -> dict[str, Any]:
         "env": env,
         "config": config,
         "datastore": "" if kind == "none" else kind,
-        "token": _get(facts, "token", "secret_sha256", default="") or "",
-        "version": _get(facts, "binary", "version", default="") or "",
+        "token": get_path(facts, "token", "secret_sha256", default="") or "",
+        "version": get_path(facts, "binary", "version", default="") or "",
     }

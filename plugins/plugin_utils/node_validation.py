@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.homelab.k3s.plugins.plugin_utils.filter_input import checked_settings
 from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import address_problems, config_problems
 
 K3S_RELEASE = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?\+k3s[0-9]+$")
@@ -47,15 +46,6 @@ AGENT_SETTINGS = (
     "config",
     "reserved",
 )
-
-
-def _checked(settings: Any, keys: tuple[str, ...], plugin: str) -> Mapping[str, Any]:
-    if not isinstance(settings, Mapping):
-        raise AnsibleFilterError(f"{plugin} expects a mapping of settings, got {type(settings).__name__}")
-    missing = [key for key in keys if key not in settings]
-    if missing:
-        raise AnsibleFilterError(f"{plugin}: the settings lack {', '.join(missing)}")
-    return settings
 
 
 def _text(value: Any) -> str:
@@ -110,7 +100,7 @@ def k3s_problems(settings: Any) -> list[str]:
 
     Files named by k3s_file_dir and k3s_airgap_images are looked for on the controller, where this runs.
     """
-    s = _checked(settings, K3S_SETTINGS, "k3s_problems")
+    s = checked_settings(settings, K3S_SETTINGS, "k3s_problems")
     problems = _release_problems(s)
     problems.extend(
         f"{problem}." for problem in config_problems(s["config"], source="k3s_config", reserved=s["reserved"])
@@ -159,7 +149,7 @@ def _join_problems(s: Mapping[str, Any]) -> list[str]:
 
 def agent_problems(settings: Any) -> list[str]:
     """One message per problem with the agent settings of ``settings['host']``; empty when there is none."""
-    s = _checked(settings, AGENT_SETTINGS, "agent_problems")
+    s = checked_settings(settings, AGENT_SETTINGS, "agent_problems")
     problems = _join_problems(s)
     problems.extend(
         f"{problem}." for problem in config_problems(s["config"], source="agent_config", reserved=s["reserved"])

@@ -8,8 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ansible.errors import AnsibleFilterError
-
+from ansible_collections.homelab.k3s.plugins.plugin_utils.filter_input import checked_settings
 from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import (
     address_problems,
     cidr_problems,
@@ -143,11 +142,7 @@ def server_problems(settings: Mapping[str, Any], hostvars: Mapping[str, Any]) ->
     (``default_ipv4`` of every node, the kube-vip interface of every server) and each server's own
     ``server_kube_vip_interface``.
     """
-    if not isinstance(settings, Mapping):
-        raise AnsibleFilterError(f"server_problems expects a mapping of settings, got {type(settings).__name__}")
-    missing = [key for key in SETTINGS if key not in settings]
-    if missing:
-        raise AnsibleFilterError(f"server_problems: the settings lack {', '.join(missing)}")
+    checked_settings(settings, SETTINGS, "server_problems")
     problems = _count_problems(settings) + _setting_problems(settings)
     # A server_config that is not a dictionary was reported above; the networks are checked without it.
     layers = [layer if isinstance(layer, Mapping) else None for layer in (settings["k3s_config"], settings["config"])]

@@ -263,10 +263,9 @@ def test_redact_url():
     assert utils.redact_url("https://etcd.lan:2379") == "https://etcd.lan:2379"
 
 
-@pytest.mark.parametrize(("age", "pending"), [(30, True), (-3600, False)])
-def test_files_changed_since_the_service_started(run_module, node, monkeypatch, age, pending):
-    """An interrupted run leaves files newer than the running service: the restart it owes is visible."""
-    started = int((time.clock_gettime(time.CLOCK_MONOTONIC) - age) * 1_000_000)
+def k3s_started_at(run_module, node, monkeypatch, started):
+    """The k3s service as k3s_facts reads it when systemd says its main process started at ``started``
+    (microseconds of CLOCK_MONOTONIC)."""
     show = SHOW.replace("ActiveState=activating", "ActiveState=active") + f"ExecMainStartTimestampMonotonic={started}\n"
     original = AnsibleModule.run_command
 
@@ -276,7 +275,14 @@ def test_files_changed_since_the_service_started(run_module, node, monkeypatch, 
         return original(self, args, **kwargs)
 
     monkeypatch.setattr(AnsibleModule, "run_command", run_command)
-    k3s = run_module(k3s_facts, node["args"])["services"]["k3s"]
+    return run_module(k3s_facts, node["args"])["services"]["k3s"]
+
+
+@pytest.mark.parametrize(("age", "pending"), [(30, True), (-3600, False)])
+def test_files_changed_since_the_service_started(run_module, node, monkeypatch, age, pending):
+    """An interrupted run leaves files newer than the running service: the restart it owes is visible."""
+    started = int((time.clock_gettime(time.CLOCK_MONOTONIC) - age) * 1_000_000)
+    k3s = k3s_started_at(run_module, node, monkeypatch, started)
     assert k3s["started_at"] == pytest.approx(time.time() - age, abs=5)
     expected = [str(node["systemd"] / "k3s.service"), str(node["systemd"] / "k3s.service.env")]
     expected += [str(node["etc"] / "config.yaml"), str(node["etc"] / "config.yaml.d" / "10-extra.yaml")]
@@ -300,14 +306,5 @@ def test_a_file_written_just_before_the_start_is_not_pending(run_module, node, m
     for path in node["systemd"].iterdir():
         os.utime(path, (time.time() - 0.05, time.time() - 0.05))
     started = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1_000_000)
-    show = SHOW.replace("ActiveState=activating", "ActiveState=active") + f"ExecMainStartTimestampMonotonic={started}\n"
-    original = AnsibleModule.run_command
-
-    def run_command(self, args, **kwargs):
-        if args[1:3] == ["show", "k3s.service"]:
-            return 0, show.format(path=node["systemd"] / "k3s.service", systemd=node["systemd"]), ""
-        return original(self, args, **kwargs)
-
-    monkeypatch.setattr(AnsibleModule, "run_command", run_command)
-    k3s = run_module(k3s_facts, node["args"])["services"]["k3s"]
+    k3s = k3s_started_at(run_module, node, monkeypatch, started)
     assert not [path for path in k3s["changed_since_start"] if path.startswith(str(node["systemd"]))]
