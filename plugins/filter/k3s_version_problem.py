@@ -44,15 +44,7 @@ _value:
   type: str
 """
 
-import re
-
-_VERSION = re.compile(r"\bk3s version (v[0-9]+\.[0-9]+\.[0-9]+(?:-rc[0-9]+)?\+k3s[0-9]+)")
-
-
-def reported_version(text) -> str:
-    """The release named by `k3s --version`, empty when the output does not name one."""
-    found = _VERSION.search(str(text or ""))
-    return found.group(1) if found else ""
+from ansible_collections.homelab.k3s.plugins.plugin_utils.k3s_versions import reported_version
 
 
 def k3s_version_problem(text, wanted: str, source: str = "the k3s binary") -> str:

@@ -12,9 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ansible_collections.homelab.k3s.plugins.plugin_utils.filter_input import checked_settings
+from ansible_collections.homelab.k3s.plugins.plugin_utils.k3s_versions import k3s_version
 from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import address_problems, config_problems
 
-K3S_RELEASE = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?\+k3s[0-9]+$")
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 TAINT = re.compile(r"^[^=:\s]+(=[^=:\s]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
 K3S_SETTINGS = (
@@ -56,7 +56,7 @@ def _release_problems(s: Mapping[str, Any]) -> list[str]:
     """The release and where its files come from."""
     problems = []
     version, arch, asset = _text(s["version"]), _text(s["arch"]), _text(s["asset"])
-    if not K3S_RELEASE.match(version):
+    if k3s_version(version) is None:
         problems.append(f"k3s_version '{version}' is not a pinned k3s release such as v1.31.4+k3s1.")
     if asset == "unsupported":
         problems.append(
