@@ -51,6 +51,14 @@ options:
     description: Directory of the k3s unit files (the install script's C(SYSTEMD_DIR)).
     type: path
     default: /etc/systemd/system
+  paths:
+    description:
+      - Paths to report in RV(files) as they are, for the roles to compare with what they would write (the unit,
+        environment and configuration files, the binary and its links).
+    type: list
+    elements: path
+    default: []
+    version_added: 0.3.0
 notes:
   - Reading the token, the env files and the datastore needs root on a default install; use C(become).
   - A hashed value can be compared between nodes and with a known value; a short, guessable token can
@@ -300,6 +308,16 @@ holds_cluster:
   description: Whether the node holds cluster state (a datastore of its own or a server CA).
   returned: always
   type: bool
+files:
+  description:
+    - For each of O(paths), whether it exists, its C(kind) (V(file), V(directory), V(link), V(other), V(absent)),
+      C(mode) (octal string), C(uid), C(gid), C(link) (the target of a link as written) and C(sha256) (of a regular
+      file). The path itself is looked at, not what a link leads to.
+  returned: always
+  type: dict
+  sample: {"/usr/local/bin/kubectl": {"exists": true, "isdir": false, "kind": "link", "mode": "0777", "uid": 0,
+                                      "gid": 0, "link": "k3s", "sha256": null}}
+  version_added: 0.3.0
 active_service:
   description: The k3s unit that is active or activating, empty when neither is.
   returned: always
@@ -312,6 +330,7 @@ from typing import Any, Dict
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.homelab.k3s.plugins.module_utils.file_state import file_state
 from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import (
     SYSTEMD_PROPERTIES,
     UNITS,
@@ -398,6 +417,7 @@ def main() -> None:
             config_file=dict(type="path", default="/etc/rancher/k3s/config.yaml"),
             bin_dir=dict(type="path", default="/usr/local/bin"),
             systemd_dir=dict(type="path", default="/etc/systemd/system"),
+            paths=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -440,6 +460,7 @@ def main() -> None:
         installed_by=writers[0] if writers else "none",
         holds_cluster=datastore["kind"] in ("etcd", "sqlite") or ca["present"],
         active_service=active[0] if active else "",
+        files={path: file_state(path) for path in params["paths"]},
     )
 
 

@@ -44,6 +44,12 @@ options:
     type: list
     elements: str
     default: []
+  services:
+    description: systemd units whose state to read (enabled, active), in one C(systemctl show).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
   sysctl:
     description: Kernel parameters and their wanted values.
     type: dict
@@ -91,10 +97,31 @@ package_lists_age:
   type: int
   sample: 86400
 paths:
-  description: For each of O(paths), whether it exists and is a directory.
+  description:
+    - For each of O(paths), whether it exists and is a directory (following links), and of the path itself its
+      C(kind) (V(file), V(directory), V(link), V(other), V(absent)), C(mode) (octal string), C(uid), C(gid), C(link)
+      (the target of a link as written) and C(sha256) (of a regular file).
+    - The roles compare this with what they would write and skip the step when it is already right.
   returned: always
   type: dict
-  sample: {"/boot/firmware/cmdline.txt": {"exists": true, "isdir": false}}
+  sample:
+    "/boot/firmware/cmdline.txt":
+      exists: true
+      isdir: false
+      kind: file
+      mode: "0755"
+      uid: 0
+      gid: 0
+      link: null
+      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+services:
+  description: >-
+    For each of O(services), its C(load_state), C(unit_file_state) and C(active_state) as systemd reports them.
+  returned: always
+  type: dict
+  sample:
+    systemd-timesyncd.service: {"load_state": "loaded", "unit_file_state": "enabled", "active_state": "active"}
+  version_added: 0.3.0
 files:
   description: For each of O(read), its text (NUL bytes removed) or null.
   returned: always
@@ -139,6 +166,8 @@ import time
 from typing import Dict, List, Optional
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.k3s.plugins.module_utils.file_state import file_state
 
 MAX_READ = 64 * 1024
 APT_LISTS = "/var/lib/apt/lists"
@@ -212,6 +241,24 @@ def unit_files(module: AnsibleModule, patterns: List[str]) -> List[str]:
     return [name for name in names if any(fnmatch.fnmatch(name, p) for p in patterns)]
 
 
+def service_states(module: AnsibleModule, names: List[str]) -> Dict[str, Dict[str, str]]:
+    states = {name: {"load_state": "", "unit_file_state": "", "active_state": ""} for name in names}
+    binary = module.get_bin_path("systemctl")
+    if not names or not binary:
+        return states
+    rc, out, err = module.run_command([binary, "show", "--property=LoadState,UnitFileState,ActiveState", *names])
+    if rc != 0:
+        module.fail_json(msg=f"systemctl show failed (rc={rc}): {err.strip()}")
+    # One block of Key=Value lines per unit, in the order asked, separated by blank lines.
+    keys = {"LoadState": "load_state", "UnitFileState": "unit_file_state", "ActiveState": "active_state"}
+    for name, block in zip(names, out.strip().split("\n\n")):
+        for line in block.splitlines():
+            key, _sep, value = line.partition("=")
+            if key in keys:
+                states[name][keys[key]] = value.strip()
+    return states
+
+
 def sysctl_values(wanted: Dict[str, object]) -> Dict[str, Optional[str]]:
     values: Dict[str, Optional[str]] = {}
     for key in wanted:
@@ -237,6 +284,7 @@ def main() -> None:
             "paths": {"type": "list", "elements": "path", "default": []},
             "read": {"type": "list", "elements": "path", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
+            "services": {"type": "list", "elements": "str", "default": []},
             "sysctl": {"type": "dict", "default": {}},
             "swap": {"type": "bool", "default": False},
         },
@@ -249,9 +297,10 @@ def main() -> None:
         "changed": False,
         "missing_packages": missing_packages(module, params["packages"], params["package_manager"]),
         "package_lists_age": package_lists_age(params["package_manager"], time.time()),
-        "paths": {p: {"exists": os.path.exists(p), "isdir": os.path.isdir(p)} for p in params["paths"]},
+        "paths": {p: file_state(p) for p in params["paths"]},
         "files": {p: read_text(p) for p in params["read"]},
         "units": unit_files(module, params["units"]),
+        "services": service_states(module, params["services"]),
         "sysctl": current,
         "sysctl_differs": [k for k, v in wanted_sysctl.items() if current[k] != " ".join(str(v).split())],
         "fstab_swap": [],

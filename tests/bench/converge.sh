@@ -4,13 +4,14 @@
 # slowest tasks (medians over the runs). Every fresh run gets new lab hosts.
 #
 #   tests/bench/converge.sh [--hosts 3[,6,12]] [--runs 3] [--peer DIR] [--variant NAME=ENV ...]
-#                           [--net bench] [--out tests/output/bench] [--report-only]
+#                           [--net bench] [--out tests/output/bench] [--report-only] [--keep]
 #
 #   --hosts    sizes to measure; 1 server below 6 hosts, 3 servers (embedded etcd) from 6
 #   --runs     fresh + no-op pairs per size and variant (medians are reported)
 #   --peer     a checkout of k3s-io/k3s-ansible, run offline on the same hosts
 #              (airgap_dir with the same k3s binary and the upstream install
 #              script, which must be in $BENCH_K3S_INSTALL_SH)
+#   --keep     leave the last size's hosts up (to repeat a no-op run by hand)
 #   --variant  another run of this collection with extra environment, such as
 #              mitogen=ANSIBLE_STRATEGY=mitogen_linear,ANSIBLE_STRATEGY_PLUGINS=/path
 #
@@ -21,7 +22,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-SIZES=3 RUNS=3 PEER="" NET=bench OUT=$ROOT/tests/output/bench REPORT_ONLY=0
+SIZES=3 RUNS=3 PEER="" NET=bench OUT=$ROOT/tests/output/bench REPORT_ONLY=0 KEEP=0
 VARIANTS=("homelab=")
 VERSION=${K3S_LAB_VERSION:-v1.31.4+k3s1}
 while [ $# -gt 0 ]; do
@@ -33,7 +34,8 @@ while [ $# -gt 0 ]; do
     --net) NET=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --report-only) REPORT_ONLY=1; shift ;;
-    *) sed -n '2,24p' "$0" >&2; exit 2 ;;
+    --keep) KEEP=1; shift ;;
+    *) sed -n '2,25p' "$0" >&2; exit 2 ;;
   esac
 done
 [ -z "$PEER" ] || VARIANTS+=("peer=")
@@ -125,7 +127,7 @@ play() {
 
 if [ "$REPORT_ONLY" -eq 0 ]; then
   binaries
-  trap '$LAB down --net "$NET" >/dev/null 2>&1 || true' EXIT
+  [ "$KEEP" -eq 1 ] || trap '$LAB down --net "$NET" >/dev/null 2>&1 || true' EXIT
   for size in ${SIZES//,/ }; do
     for run in $(seq 1 "$RUNS"); do
       for spec in "${VARIANTS[@]}"; do

@@ -78,9 +78,31 @@ def test_paths_and_files(run_module, node):
         node_probe,
         {"paths": [str(node["tmp"]), str(node["tmp"] / "nope")], "read": [str(model), str(node["tmp"] / "nope")]},
     )
-    assert result["paths"][str(node["tmp"])] == {"exists": True, "isdir": True}
-    assert result["paths"][str(node["tmp"] / "nope")] == {"exists": False, "isdir": False}
+    here, nope = result["paths"][str(node["tmp"])], result["paths"][str(node["tmp"] / "nope")]
+    assert (here["exists"], here["isdir"], here["kind"], here["uid"]) == (True, True, "directory", os.getuid())
+    assert (nope["exists"], nope["isdir"], nope["kind"], nope["mode"], nope["sha256"]) == (
+        False,
+        False,
+        "absent",
+        None,
+        None,
+    )
     assert result["files"] == {str(model): "Raspberry Pi 5 Model B Rev 1.0", str(node["tmp"] / "nope"): None}
+
+
+def test_services_read_in_one_call(run_module, node):
+    node["outputs"]["systemctl"] = (
+        0,
+        "LoadState=loaded\nActiveState=active\nUnitFileState=enabled\n\n"
+        "LoadState=not-found\nActiveState=inactive\nUnitFileState=\n",
+        "",
+    )
+    services = run_module(node_probe, {"services": ["systemd-timesyncd.service", "chrony.service"]})["services"]
+    assert services == {
+        "systemd-timesyncd.service": {"load_state": "loaded", "unit_file_state": "enabled", "active_state": "active"},
+        "chrony.service": {"load_state": "not-found", "unit_file_state": "", "active_state": "inactive"},
+    }
+    assert run_module(node_probe, {})["services"] == {}
 
 
 def test_units(run_module, node):
