@@ -44,7 +44,7 @@ if [[ " $LAB_IMAGES " == *" debian12-arm64 "* ]]; then
   stamp "qemu-aarch64 binfmt_misc entry"
 fi
 
-# debian12-arm64 takes 7 CPU minutes (debootstrap under emulation; 6 to 8 minutes on 2 cores at load 3 to 6), once.
+# debian12-arm64 takes 3.5 minutes on 2 idle cores (debootstrap under emulation; 8 minutes at load 3 to 6), once.
 for flavour in $LAB_IMAGES; do
   bash tests/lab/lab.sh image "$flavour" >/dev/null
 done
