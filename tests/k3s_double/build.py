@@ -45,7 +45,7 @@ def _entry(name, data):
 
 def archive(version, arch="amd64", kubectl=None):
     """The zipapp bytes for a version and an architecture (amd64, arm64, arm); `kubectl` is the path of a
-    real kubectl binary to carry (amd64 only: the binary is of the machine that builds)."""
+    real kubectl binary of that architecture to carry."""
     source_dir = os.path.dirname(os.path.abspath(__file__))
     entries = [_entry("__main__.py", LAUNCHER.encode())]
     for name in sorted(os.listdir(source_dir)):
@@ -53,7 +53,7 @@ def archive(version, arch="amd64", kubectl=None):
             with open(os.path.join(source_dir, name), "rb") as handle:
                 entries.append(_entry(f"{PACKAGE}/{name}", handle.read()))
     entries.append(_entry(f"{PACKAGE}/build_info.json", json.dumps({"version": version, "arch": arch}).encode()))
-    if kubectl and arch == "amd64":
+    if kubectl:
         with open(kubectl, "rb") as handle:
             entries.append(_entry(KUBECTL_MEMBER, handle.read()))
     buffer = io.BytesIO()
@@ -64,13 +64,15 @@ def archive(version, arch="amd64", kubectl=None):
     return SHEBANG + buffer.getvalue()
 
 
-def build(version, out, kubectl=None):
+def build(version, out, kubectl=None, kubectl_arm64=None):
+    """Write the assets and checksum files; `kubectl` goes into the amd64 asset, `kubectl_arm64` into the
+    arm64 one. Returns the sha256 of the amd64 asset."""
     if not VERSION_PATTERN.match(version):
         raise ValueError(f"not a k3s version (like v1.36.4+k3s1): {version}")
     os.makedirs(out, exist_ok=True)
     digests = {}
     for arch, asset in ASSETS.items():
-        data = archive(version, arch, kubectl)
+        data = archive(version, arch, {"amd64": kubectl, "arm64": kubectl_arm64}.get(arch))
         digest = digests[arch] = hashlib.sha256(data).hexdigest()
         path = os.path.join(out, asset)
         with open(path, "wb") as handle:
@@ -86,11 +88,13 @@ def main(argv=None):
     parser.add_argument("--version", required=True, help="the k3s version to claim, e.g. v1.36.4+k3s1")
     parser.add_argument("--out", required=True, help="directory for the assets and checksum files")
     parser.add_argument("--kubectl", help="a real kubectl binary for `k3s kubectl` to run (amd64 asset)")
+    parser.add_argument("--kubectl-arm64", help="a real arm64 kubectl binary (arm64 asset)")
     args = parser.parse_args(argv)
-    if args.kubectl and not os.access(args.kubectl, os.X_OK):
-        parser.error(f"--kubectl: not an executable file: {args.kubectl}")
+    for option, path in (("--kubectl", args.kubectl), ("--kubectl-arm64", args.kubectl_arm64)):
+        if path and not os.access(path, os.X_OK):
+            parser.error(f"{option}: not an executable file: {path}")
     try:
-        digest = build(args.version, args.out, args.kubectl)
+        digest = build(args.version, args.out, args.kubectl, args.kubectl_arm64)
     except ValueError as exc:
         parser.error(str(exc))
     sys.stdout.write(f"{digest}  {os.path.join(args.out, ASSETS['amd64'])}\n")

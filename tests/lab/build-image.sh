@@ -38,6 +38,14 @@ masked="systemd-remount-fs.service getty.target console-getty.service
          apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer"
 # Under qemu-user these fail for want of syscalls the emulator lacks; their work is done by dpkg already.
 [ "$arch" = amd64 ] || masked="$masked systemd-sysusers.service"
+# Nor can a unit get a network namespace of its own there (setting it up fails with EIO): the hostname
+# and locale services, which hostnamectl and localectl start, run without one.
+if [ "$arch" != amd64 ]; then
+  for u in systemd-hostnamed systemd-localed; do
+    mkdir -p "$rootfs/etc/systemd/system/$u.service.d"
+    printf '[Service]\nPrivateNetwork=no\n' > "$rootfs/etc/systemd/system/$u.service.d/lab-emulation.conf"
+  done
+fi
 for u in $masked; do
   ln -sf /dev/null "$rootfs/etc/systemd/system/$u"
 done

@@ -4,7 +4,9 @@
 #
 #   tests/lab/lab.sh setup                 packages, podman config, ssh key
 #   tests/lab/lab.sh image [debian12|debian13]   build the image once (cached)
-#   tests/lab/lab.sh up NAME... [--image TAG] [--net NET]  start hosts (a fixed address per name)
+#   tests/lab/lab.sh up NAME... [--image TAG] [--net NET] [--volume SRC:DST[:ro]]
+#                                          start hosts (a fixed address per name; a relative SRC is
+#                                          of the repository, e.g. a board fixture over /sys/firmware)
 #   tests/lab/lab.sh down [--net NET]      remove the hosts of a network
 #   tests/lab/lab.sh inventory [--net NET] print a YAML inventory of the hosts
 #   tests/lab/lab.sh env                   print the exports the lab needs
@@ -80,15 +82,24 @@ parse_net() {
     case "$1" in
       --net) NET=$2; shift 2 ;;
       --image) IMAGE=$2; shift 2 ;;
+      --volume) VOLUMES+=(-v "$(volume_path "$2")"); shift 2 ;;
       *) NAMES+=("$1"); shift ;;
     esac
   done
 }
 
+# SRC:DST[:options] with a relative SRC taken from the repository root.
+volume_path() {
+  case "$1" in
+    /*) echo "$1" ;;
+    *) echo "$ROOT/$1" ;;
+  esac
+}
+
 cmd_up() {
-  NAMES=(); IMAGE=""
+  NAMES=(); IMAGE=""; VOLUMES=()
   parse_net "$@"
-  [ ${#NAMES[@]} -gt 0 ] || { echo "usage: lab.sh up NAME... [--image TAG] [--net NET]" >&2; exit 2; }
+  [ ${#NAMES[@]} -gt 0 ] || { echo "usage: lab.sh up NAME... [--image TAG] [--net NET] [--volume SRC:DST[:ro]]" >&2; exit 2; }
   [ -n "$IMAGE" ] || IMAGE=$(cmd_image debian12)
   podman network exists "$NET" || podman network create "$NET" >/dev/null
   local n t0; t0=$(date +%s)
@@ -102,7 +113,7 @@ cmd_up() {
     podman run -d --name "$n" --hostname "$n" --network "$NET" --ip "$(fixed_ip "$n")" \
       --privileged --systemd=always --no-hosts \
       --label homelab-lab="$NET" \
-      -v "$STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" \
+      -v "$STATE/ssh/authorized_keys:/root/.ssh/authorized_keys:ro" "${VOLUMES[@]}" \
       "$IMAGE" >/dev/null
   done
   for n in "${NAMES[@]}"; do wait_ssh "$n"; done
@@ -197,5 +208,5 @@ case "${1:-}" in
   down) shift; cmd_down "$@" ;;
   inventory) shift; cmd_inventory "$@" ;;
   env) echo "export CONTAINERS_CONF=$STATE/containers.conf" ;;
-  *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@
 
 import hashlib
 import subprocess
+import zipfile
 
 import pytest
 from k3s_double import build, configfile, cron, flags, goyaml, jsonpath, tokens
@@ -51,6 +52,19 @@ def test_build_is_deterministic_and_laid_out_like_a_release(tmp_path):
         digests.add(digest)
     assert len(digests) == 3  # each asset is marked with its architecture
     assert build.build("v1.32.0+k3s1", str(tmp_path / "c")) != first
+
+
+def test_each_asset_carries_the_kubectl_of_its_architecture(tmp_path):
+    binaries = {}
+    for arch in ("amd64", "arm64"):
+        binaries[arch] = tmp_path / f"kubectl-{arch}"
+        binaries[arch].write_bytes(f"kubectl for {arch}".encode())
+        binaries[arch].chmod(0o755)
+    build.build(VERSION, str(tmp_path / "out"), str(binaries["amd64"]), str(binaries["arm64"]))
+    for arch, asset in (("amd64", "k3s"), ("arm64", "k3s-arm64"), ("arm", "k3s-armhf")):
+        with zipfile.ZipFile(tmp_path / "out" / asset) as zipped:
+            carried = zipped.read(build.KUBECTL_MEMBER) if build.KUBECTL_MEMBER in zipped.namelist() else None
+        assert carried == (binaries[arch].read_bytes() if arch in binaries else None), asset
 
 
 def test_an_asset_of_another_architecture_does_not_run(tmp_path):
