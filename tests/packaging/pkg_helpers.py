@@ -2,9 +2,13 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Running the ansible tools the way a user without any configuration does."""
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -14,10 +18,19 @@ BIN = Path(sys.executable).parent
 TIMEOUT = 180
 
 
+@cache
+def empty_home() -> Path:
+    """A home directory of its own: collections in the machine's ~/.ansible must not count as installed."""
+    home = Path(tempfile.mkdtemp(prefix="pkg-home-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return home
+
+
 def tool_env(**extra):
-    """The environment of a user with nothing configured: no ANSIBLE_* settings, the venv's tools first."""
+    """A user with nothing configured: no ANSIBLE_* settings, an empty home, the venv's tools first."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "PY_COLORS"))}
     env.update(PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env.update(HOME=str(empty_home()))
     env.update(extra)
     return env
 
