@@ -18,6 +18,8 @@ from collections import namedtuple
 FULL_PREFIX = "K10"
 CA_HASH_LENGTH = 64
 TOKEN_FILES = {"server": "token", "agent": "agent-token", "node": "node-token"}
+# A server token older than this belongs to a server that has finished writing its token files.
+SETTLED_SECONDS = 10
 
 _HEX = re.compile(r"\A[0-9a-fA-F]+\Z")
 _BOOTSTRAP = re.compile(r"\A[a-z0-9]{6}\.[a-z0-9]{16}\Z")
@@ -80,6 +82,14 @@ def token_path(data_dir, kind):
     return os.path.join(data_dir, "server", TOKEN_FILES[kind])
 
 
+def _age(path, now):
+    """Seconds since the file was last written (0 when it cannot be read)."""
+    try:
+        return now() - os.stat(path).st_mtime
+    except OSError:
+        return 0.0
+
+
 def _read(path):
     """Return the stripped content, or None while the file is missing or still empty."""
     try:
@@ -90,13 +100,14 @@ def _read(path):
     return content or None
 
 
-def wait_for_token(data_dir, kind, timeout, sleep=time.sleep, clock=time.monotonic):
+def wait_for_token(data_dir, kind, timeout, sleep=time.sleep, clock=time.monotonic, now=time.time):
     """Wait up to timeout seconds for the token of the given kind; return (path, token).
 
     k3s writes the server token first and the agent token right after it; older releases
     write no agent-token file when no separate agent token is configured. The agent token
     therefore falls back to the server token once the server token has been seen on two
-    polls in a row without an agent-token file, or when time runs out.
+    polls in a row without an agent-token file, when the server token was written more than
+    SETTLED_SECONDS ago (a running server: no agent token is coming), or when time runs out.
     """
     wanted = token_path(data_dir, kind)
     server = token_path(data_dir, "server")
@@ -108,7 +119,8 @@ def wait_for_token(data_dir, kind, timeout, sleep=time.sleep, clock=time.monoton
             return wanted, content
         if kind == "agent":
             server_content = _read(server)
-            if server_content is not None and (server_seen or clock() >= deadline):
+            settled = server_seen or clock() >= deadline or _age(server, now) > SETTLED_SECONDS
+            if server_content is not None and settled:
                 return server, server_content
             server_seen = server_content is not None
         remaining = deadline - clock()

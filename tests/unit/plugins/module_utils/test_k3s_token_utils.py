@@ -4,6 +4,7 @@
 import pytest
 
 from ansible_collections.homelab.k3s.plugins.module_utils.k3s_token import (
+    SETTLED_SECONDS,
     TokenFileTimeout,
     TokenFormatError,
     compare_tokens,
@@ -171,6 +172,26 @@ def test_agent_token_falls_back_to_server_token_after_a_settling_poll(tmp_path):
     fake = FakeTime()
     path, content = wait_for_token(str(tmp_path), "agent", 60, sleep=fake.sleep, clock=fake.clock)
     assert (path.endswith("/token"), content, fake.sleeps) == (True, "K10::server:abc", 1)
+
+
+def test_agent_token_of_a_settled_server_falls_back_without_waiting(tmp_path):
+    write_token(tmp_path, "token", "K10::server:abc")
+    written = (tmp_path / "server" / "token").stat().st_mtime
+    fake = FakeTime()
+    path, content = wait_for_token(
+        str(tmp_path), "agent", 60, sleep=fake.sleep, clock=fake.clock, now=lambda: written + SETTLED_SECONDS + 1
+    )
+    assert (path.endswith("/token"), content, fake.sleeps) == (True, "K10::server:abc", 0)
+
+
+def test_agent_token_of_a_server_that_just_wrote_its_token_is_waited_for(tmp_path):
+    write_token(tmp_path, "token", "K10::server:abc")
+    written = (tmp_path / "server" / "token").stat().st_mtime
+    fake = FakeTime(lambda sleeps: write_token(tmp_path, "agent-token", "K10::node:xyz"))
+    _path, content = wait_for_token(
+        str(tmp_path), "agent", 60, sleep=fake.sleep, clock=fake.clock, now=lambda: written + SETTLED_SECONDS - 1
+    )
+    assert (content, fake.sleeps) == ("K10::node:xyz", 1)
 
 
 def test_agent_token_written_right_after_the_server_token_wins(tmp_path):
