@@ -161,12 +161,13 @@ def _run(args):
         return 0
     command, rest = args[index], args[index + 1 :]
     if command == "kubectl":
-        from k3s_double import kubectl, realkubectl
+        from k3s_double import realkubectl
 
         info = realkubectl.bundled()
-        if info is not None:
-            return realkubectl.run(rest, info)
-        return kubectl.main(rest)
+        if info is None:
+            sys.stderr.write(realkubectl.missing())
+            return 1
+        return realkubectl.run(rest, info)
     if command == "help":
         sys.stdout.write(_app_help())
         return 0

@@ -22,22 +22,10 @@ class Resource:
         """`deployments.apps`, `nodes`: how the apiserver names a resource in messages."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
-    @property
-    def type_name(self):
-        """`deployment.apps`, `node`: how kubectl names the kind in its output."""
-        return f"{self.singular}.{self.group}" if self.group else self.singular
-
     def names(self):
         return {self.plural, self.singular, self.kind.lower(), *self.short_names} | {
             f"{name}.{self.group}" for name in (self.plural, self.singular, self.kind.lower()) if self.group
         }
-
-    def path(self, namespace=None, name=None):
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        if self.namespaced and namespace:
-            base += f"/namespaces/{namespace}"
-        base += f"/{self.plural}"
-        return base + (f"/{name}" if name else "")
 
 
 # kind, plural, apiVersion, namespaced, short names

@@ -1,6 +1,6 @@
 # Copyright: contributors to the homelab.k3s collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Kubeconfig files: the admin kubeconfig a server writes, and reading one back for kubectl."""
+"""Kubeconfig files: the admin kubeconfig a server writes, and the kubeconfigs of its components."""
 
 import base64
 import grp
@@ -52,44 +52,3 @@ def write(path, config, mode=0o600, group=None):
             os.chown(path, -1, gid)
         except (KeyError, PermissionError) as exc:
             raise ValueError(f"failed to set group {group} on {path}: {exc}") from exc
-
-
-class KubeconfigError(Exception):
-    pass
-
-
-def _data(entry, key):
-    if entry.get(f"{key}-data"):
-        return base64.b64decode(entry[f"{key}-data"])
-    if entry.get(key):
-        with open(entry[key], "rb") as handle:
-            return handle.read()
-    return None
-
-
-def load(path, context_name=None):
-    """(server URL, CA PEM, client cert PEM, client key PEM, namespace) of a kubeconfig's context."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            config = yaml.safe_load(handle) or {}
-    except OSError as exc:
-        message = f"stat {path}: no such file or directory" if not os.path.exists(path) else str(exc)
-        raise KubeconfigError(message) from exc
-    context_name = context_name or config.get("current-context")
-    contexts = {c["name"]: c.get("context", {}) for c in config.get("contexts") or []}
-    if context_name not in contexts:
-        raise KubeconfigError(f"context was not found for specified context: {context_name}")
-    context = contexts[context_name]
-    clusters = {c["name"]: c.get("cluster", {}) for c in config.get("clusters") or []}
-    users = {u["name"]: u.get("user", {}) for u in config.get("users") or []}
-    cluster = clusters.get(context.get("cluster"), {})
-    user = users.get(context.get("user"), {})
-    if not cluster.get("server"):
-        raise KubeconfigError("no server found for cluster")
-    return (
-        cluster["server"],
-        _data(cluster, "certificate-authority"),
-        _data(user, "client-certificate"),
-        _data(user, "client-key"),
-        context.get("namespace") or "default",
-    )

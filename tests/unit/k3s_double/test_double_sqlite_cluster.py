@@ -329,7 +329,7 @@ def test_kubectl_apply_get_and_delete(cluster, tmp_path):
     assert missing.returncode == 1
     assert missing.stderr == 'Error from server (NotFound): configmaps "nope" not found\n'
     deleted = cluster.kubectl("s1", "delete", "configmap", "settings", "-n", "demo")
-    assert deleted.stdout == 'configmap "settings" deleted\n'
+    assert deleted.stdout == 'configmap "settings" deleted from demo namespace\n'
     assert cluster.kubectl("s1", "delete", "configmap", "settings", "-n", "demo").returncode == 1
     assert cluster.kubectl("s1", "delete", "configmap", "settings", "-n", "demo", "--ignore-not-found").returncode == 0
     assert cluster.kubectl("s1", "delete", "-f", str(path), "--ignore-not-found").returncode == 0
