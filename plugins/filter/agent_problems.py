@@ -12,15 +12,15 @@ description:
   - Checks what the agent role is about to do on a host before anything changes, and returns one message per
     problem, naming the setting and what to do. It checks that the host is not also a server; that there is a
     server to join and its URL is https; that the agent token is set or can be read from a running server (not in
-    check mode, where a new cluster has none yet); and the C(agent_config) flags.
+    check mode, where a new cluster has none yet); and the C(agent_config) flags, none of them one the roles set
+    themselves (the agent flags of the collection's one table of those, such as C(token) and C(server)).
 options:
   _input:
     description:
       - The settings, with the keys C(host) (the host checked), C(group) (the server group's name),
         C(server_hosts), C(server_url) (C(agent_server_url)), C(url) (the URL the agent joins at, empty when no
         server answered), C(has_token) (whether C(agent_token) is set; never the token itself), C(plan) (the
-        result of P(homelab.k3s.agent_plan#filter)), C(check_mode), C(config) (C(agent_config)) and C(reserved)
-        (flag name to the setting to use instead).
+        result of P(homelab.k3s.agent_plan#filter)), C(check_mode) and C(config) (C(agent_config)).
     type: dict
     required: true
 """

@@ -17,8 +17,9 @@ options:
   _input:
     description:
       - The settings, with the keys C(host) (the host the rules are for), C(addresses) (each cluster host's
-        address), C(server_hosts), C(ssh_port), C(api_sources), C(wireguard), C(nodeports) and C(extra_rules)
-        (C(base_firewall_extra_rules), each C({port, proto, from, comment})).
+        address), C(server_hosts) (the servers; the base role passes the hosts of
+        O(homelab.k3s.base#role:main:base_server_group)), C(ssh_port), C(api_sources), C(wireguard), C(nodeports)
+        and C(extra_rules) (C(base_firewall_extra_rules), each C({port, proto, from, comment})).
     type: dict
     required: true
 """

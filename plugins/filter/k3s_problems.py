@@ -13,7 +13,8 @@ description:
     message per problem, naming the setting and what to do. It checks that C(k3s_version) is a pinned release; that
     the host's architecture has a k3s build; with C(k3s_source) C(url), the mirror; with C(file), that the binary
     and its checksums are in C(k3s_file_dir) on the controller; C(k3s_sha256); the checksums of
-    C(k3s_airgap_images); C(k3s_config) flags; C(k3s_node_taints); and C(k3s_api_endpoint).
+    C(k3s_airgap_images); C(k3s_config) flags, none of them one the roles set on a server or an agent (the
+    collection's one table of those); C(k3s_node_taints); and C(k3s_api_endpoint).
   - Files are looked for on the controller, where filters run.
 options:
   _input:
@@ -21,8 +22,8 @@ options:
       - The settings, with the keys C(host) (the host checked), C(version), C(architecture) (the machine fact),
         C(arch) (the k3s name of the architecture), C(asset) (the release file, C(unsupported) when none),
         C(arches) (the architectures k3s is built for), C(source), C(mirror_url), C(file_dir), C(sha256),
-        C(airgap_images), C(config) (C(k3s_config)), C(reserved) (flag name to the setting to use instead),
-        C(node_taints) and C(api_endpoint).
+        C(airgap_images), C(config) (C(k3s_config)), C(node_taints) and
+        C(api_endpoint).
     type: dict
     required: true
 """

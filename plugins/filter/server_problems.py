@@ -12,7 +12,9 @@ description:
   - Checks what the server role is about to do on a host before anything changes, and returns one message per
     problem, naming the setting and what to do. It checks the host's membership of the server group; the server count
     the datastore allows (sqlite one, embedded etcd an odd number unless allowed, external a datastore URL and
-    O(homelab.k3s.k3s#role:main:k3s_api_endpoint) with more than one server); C(server_config) flags; the
+    O(homelab.k3s.k3s#role:main:k3s_api_endpoint) with more than one server); C(server_config) flags, none of them
+    one the roles set themselves (the server flags of the collection's one table of those, such as C(token),
+    C(cluster-init) and C(data-dir)); the
     C(server_disable) components; C(server_kubeconfig_mode); the cluster and service networks against each
     other and the nodes' networks; with kube-vip, its address and interface.
 options:
@@ -21,9 +23,8 @@ options:
       - The settings, with the keys C(host) (the host checked), C(group) (the server group's name),
         C(server_hosts), C(node_hosts) (servers and agents), C(datastore) (C(sqlite), C(etcd) or C(external)),
         C(etcd_allow_even), C(datastore_endpoint), C(api_endpoint), C(config) (C(server_config)),
-        C(k3s_config), C(flags) (the flags the role sets), C(reserved) (flag name to the setting to use
-        instead), C(disable), C(kubeconfig_mode), C(kube_vip), C(kube_vip_address) and C(kube_vip_interface)
-        (the host's interface for kube-vip).
+        C(k3s_config), C(flags) (the flags the role sets), C(disable), C(kubeconfig_mode), C(kube_vip),
+        C(kube_vip_address) and C(kube_vip_interface) (the host's interface for kube-vip).
     type: dict
     required: true
   hostvars:

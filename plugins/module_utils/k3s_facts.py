@@ -31,6 +31,10 @@ PARSE_ERRORS = (ValueError, yaml.YAMLError) if HAS_YAML else (ValueError,)
 from ansible_collections.homelab.k3s.plugins.module_utils.k3s_token import TokenFormatError, parse_token
 
 MANAGED_MARKER = "Managed by homelab.k3s"
+# The first line of the units, environment files and config files the k3s role writes (the managed_header
+# filter puts it there); reset removes only the units that hold it (the foreign_files filter). The one home of
+# this text: change it here and both sides follow.
+MANAGED_HEADER = "# " + MANAGED_MARKER
 # The install script writes this line into the units it creates (install.sh, create_systemd_service_file).
 INSTALLER_MARKER = "Documentation=https://k3s.io"
 UNITS = {"k3s": "k3s.service", "k3s-agent": "k3s-agent.service"}

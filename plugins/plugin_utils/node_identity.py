@@ -1,8 +1,10 @@
 # Copyright: contributors to the homelab.k3s collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Who a host is to the cluster: its Kubernetes node name, the address other nodes reach it at, the API URL.
+"""Who a host is to the cluster: its Kubernetes node name, the address other nodes reach it at, the API URL,
+whether it is a container.
 
-The one home of these rules (node_name, node_addresses and api_url filters); the roles read them from here.
+The one home of these rules (node_name, node_addresses, api_url and in_container filters); the roles read them
+from here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
+
+# The virtualization_type facts of a guest that is a container (no kernel, no reboot, no clock of its own).
+CONTAINER_TYPES = ("container", "docker", "podman", "lxc", "containerd", "systemd-nspawn", "openvz")
+
+
+def in_container(facts: Any) -> bool:
+    """Whether the host of ``facts`` (its ansible_facts) is a container: a guest of a container type."""
+    if not isinstance(facts, Mapping):
+        raise AnsibleFilterError(f"in_container: pass the host's ansible_facts, not {type(facts).__name__}")
+    return facts.get("virtualization_role") == "guest" and facts.get("virtualization_type") in CONTAINER_TYPES
 
 
 def host_vars(hostvars: Any, host: str) -> Mapping[str, Any]:

@@ -13,7 +13,11 @@ from urllib.parse import urlsplit
 
 from ansible_collections.homelab.k3s.plugins.plugin_utils.filter_input import checked_settings
 from ansible_collections.homelab.k3s.plugins.plugin_utils.k3s_versions import k3s_version
-from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import address_problems, config_problems
+from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import (
+    address_problems,
+    config_problems,
+    reserved_flags,
+)
 
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 TAINT = re.compile(r"^[^=:\s]+(=[^=:\s]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$")
@@ -30,7 +34,6 @@ K3S_SETTINGS = (
     "sha256",
     "airgap_images",
     "config",
-    "reserved",
     "node_taints",
     "api_endpoint",
 )
@@ -44,7 +47,6 @@ AGENT_SETTINGS = (
     "plan",
     "check_mode",
     "config",
-    "reserved",
 )
 
 
@@ -103,7 +105,7 @@ def k3s_problems(settings: Any) -> list[str]:
     s = checked_settings(settings, K3S_SETTINGS, "k3s_problems")
     problems = _release_problems(s)
     problems.extend(
-        f"{problem}." for problem in config_problems(s["config"], source="k3s_config", reserved=s["reserved"])
+        f"{problem}." for problem in config_problems(s["config"], source="k3s_config", reserved=reserved_flags("node"))
     )
     problems.extend(
         f"k3s_node_taints: '{taint}' is not key=value:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)."
@@ -152,6 +154,7 @@ def agent_problems(settings: Any) -> list[str]:
     s = checked_settings(settings, AGENT_SETTINGS, "agent_problems")
     problems = _join_problems(s)
     problems.extend(
-        f"{problem}." for problem in config_problems(s["config"], source="agent_config", reserved=s["reserved"])
+        f"{problem}."
+        for problem in config_problems(s["config"], source="agent_config", reserved=reserved_flags("agent"))
     )
     return problems

@@ -14,6 +14,7 @@ from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import
     cidr_problems,
     config_merge,
     config_problems,
+    reserved_flags,
 )
 
 PACKAGED_COMPONENTS = ("traefik", "servicelb", "local-storage", "metrics-server", "coredns", "runtimes")
@@ -31,7 +32,6 @@ SETTINGS = (
     "config",
     "k3s_config",
     "flags",
-    "reserved",
     "disable",
     "kubeconfig_mode",
     "kube_vip",
@@ -98,7 +98,8 @@ def _count_problems(s: Mapping[str, Any]) -> list[str]:
 
 def _setting_problems(s: Mapping[str, Any]) -> list[str]:
     problems = [
-        f"{problem}." for problem in config_problems(s["config"], source="server_config", reserved=s["reserved"])
+        f"{problem}."
+        for problem in config_problems(s["config"], source="server_config", reserved=reserved_flags("server"))
     ]
     problems.extend(
         f"server_disable: '{component}' is not a packaged component (traefik, servicelb, local-storage,"

@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Checks of role settings: k3s flag dictionaries, their merge, networks that must not overlap, addresses.
 
-The config_problems, config_merge, cidr_problems and address_problems filters and the server_problems
-filter use these.
+The config_problems, config_merge, cidr_problems and address_problems filters and the server_problems,
+k3s_problems and agent_problems filters use these; RESERVED_FLAGS is the one table of the flags the roles set
+themselves.
 """
 
 from __future__ import annotations
@@ -19,6 +20,44 @@ except ImportError:  # pragma: no cover - reported when a check that needs it is
     netaddr = None
 
 _SCALARS = (str, int, float, bool)
+
+# The k3s flags the roles set themselves (secrets, cluster membership, the data directory), each with what a
+# user sets instead, by the kind of node whose flags are checked: "server" (server_config), "agent"
+# (agent_config). k3s_config ("node") is read by servers and agents both: a flag the roles set on either kind is
+# reserved there, with the hints of both kinds joined by " / ", or its own "node" hint.
+RESERVED_FLAGS: dict[str, dict[str, str]] = {
+    "token": {"server": "server_token", "agent": "agent_token"},
+    "token-file": {"server": "server_token", "agent": "agent_token"},
+    "agent-token": {"server": "agent_token"},
+    "agent-token-file": {"server": "agent_token"},
+    "server": {
+        "server": "the cluster (new servers join through a running member)",
+        "agent": "agent_server_url",
+        "node": "agent_server_url (agents) or the cluster (servers join through a running member)",
+    },
+    "cluster-init": {"server": "server_datastore"},
+    "datastore-endpoint": {"server": "server_datastore_endpoint"},
+    "write-kubeconfig-mode": {"server": "server_kubeconfig_mode"},
+    "data-dir": {"server": "k3s_data_dir", "agent": "k3s_data_dir"},
+}
+NODE_KINDS = ("server", "agent")
+SHARED_KIND = "node"
+
+
+def reserved_flags(kind: str) -> dict[str, str]:
+    """{flag: what to set instead} of the flags the roles set on ``kind`` of node: ``server``, ``agent``, or
+    ``node`` for the flags every node reads (k3s_config)."""
+    if kind in NODE_KINDS:
+        return {flag: hints[kind] for flag, hints in RESERVED_FLAGS.items() if kind in hints}
+    if kind != SHARED_KIND:
+        raise AnsibleFilterError(
+            f"reserved_flags: the kind of node is {', '.join(NODE_KINDS)} or {SHARED_KIND}, not {kind!r}"
+        )
+    table = {}
+    for flag, hints in RESERVED_FLAGS.items():
+        joined = _unique([hints[each] for each in NODE_KINDS if each in hints])
+        table[flag] = hints.get(SHARED_KIND) or " / ".join(joined)
+    return table
 
 
 def _is_flag_value(value):

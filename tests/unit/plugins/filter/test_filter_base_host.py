@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import pathlib
+
+import jinja2
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.k3s.plugins.filter.base_firewall_rules import FilterModule as Rules
@@ -117,3 +121,31 @@ def test_packages_arguments_are_checked():
         base_packages([["vim"]])
     with pytest.raises(AnsibleFilterError, match="aliases must map"):
         base_packages(["vim"], ["vim-enhanced"])
+
+
+def test_the_base_role_takes_the_servers_from_base_server_group():
+    # The role's expression, rendered as the role renders it: the servers are the hosts of base_server_group,
+    # whatever the group is called; its default follows k3s_server_group, else 'server'.
+    role = pathlib.Path(__file__).resolve().parents[4] / "roles" / "base"
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)  # noqa: S701 - data, not HTML
+    env.filters["homelab.k3s.base_firewall_rules"] = base_firewall_rules
+    defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    expression = yaml.safe_load((role / "vars" / "main.yml").read_text(encoding="utf-8"))["__base_firewall_rules"]
+    assert env.from_string(defaults["base_server_group"]).render() == "server"
+    assert env.from_string(defaults["base_server_group"]).render(k3s_server_group="control") == "control"
+    variables = {
+        "inventory_hostname": "s1",
+        "__base_addresses": ADDRESSES,
+        "groups": {"server": [], "control": ["s1", "s2"]},
+        "base_server_group": "control",
+        "base_firewall_ssh_port": 22,
+        "base_firewall_api_sources": [],
+        "base_firewall_wireguard": False,
+        "base_firewall_nodeports": False,
+        "base_firewall_extra_rules": [],
+    }
+    text = env.from_string(expression).render(variables)
+    assert "'comment': 'k3s api'" in text
+    assert "'from': '10.0.0.2', 'comment': 'k3s etcd'" in text
+    variables["base_server_group"] = "server"
+    assert "k3s api" not in env.from_string(expression).render(variables)

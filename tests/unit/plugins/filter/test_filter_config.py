@@ -8,6 +8,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.k3s.plugins.filter.config_merge import config_merge
 from ansible_collections.homelab.k3s.plugins.filter.config_problems import config_problems
+from ansible_collections.homelab.k3s.plugins.plugin_utils.settings_checks import RESERVED_FLAGS, reserved_flags
 
 
 def test_merge_later_scalar_wins_and_lists_accumulate_without_repeats():
@@ -61,3 +62,55 @@ def test_problems_for_a_config_that_is_not_a_mapping():
         "k3s_config must be a dictionary of k3s flags (flag name: value), got list"
     ]
     assert config_problems(None) == []
+
+
+# The tables the server, agent and k3s roles held before RESERVED_FLAGS was their one home: the messages
+# users get must not change.
+SERVER_TABLE = {
+    "token": "server_token",
+    "token-file": "server_token",
+    "agent-token": "agent_token",
+    "agent-token-file": "agent_token",
+    "server": "the cluster (new servers join through a running member)",
+    "cluster-init": "server_datastore",
+    "datastore-endpoint": "server_datastore_endpoint",
+    "write-kubeconfig-mode": "server_kubeconfig_mode",
+    "data-dir": "k3s_data_dir",
+}
+AGENT_TABLE = {
+    "token": "agent_token",
+    "token-file": "agent_token",
+    "server": "agent_server_url",
+    "data-dir": "k3s_data_dir",
+}
+NODE_TABLE = {
+    **SERVER_TABLE,
+    "token": "server_token / agent_token",
+    "token-file": "server_token / agent_token",
+    "server": "agent_server_url (agents) or the cluster (servers join through a running member)",
+}
+
+
+@pytest.mark.parametrize(("kind", "table"), [("server", SERVER_TABLE), ("agent", AGENT_TABLE), ("node", NODE_TABLE)])
+def test_reserved_flags_by_kind_of_node(kind, table):
+    assert reserved_flags(kind) == table
+
+
+def test_reserved_flags_of_every_node_hold_those_of_each_kind():
+    shared = reserved_flags("node")
+    assert set(reserved_flags("server")) | set(reserved_flags("agent")) == set(shared) == set(RESERVED_FLAGS)
+    for flag, hints in RESERVED_FLAGS.items():
+        if "node" not in hints:
+            assert all(hint in shared[flag].split(" / ") for hint in hints.values())
+
+
+def test_reserved_flags_of_an_unknown_kind():
+    with pytest.raises(AnsibleFilterError, match="server, agent or node, not 'master'"):
+        reserved_flags("master")
+
+
+def test_reserved_flags_feed_config_problems():
+    assert config_problems({"cluster-init": True}, source="agent_config", reserved=reserved_flags("agent")) == []
+    assert config_problems({"cluster-init": True}, source="server_config", reserved=reserved_flags("server")) == [
+        "server_config: 'cluster-init' is set by the roles; use server_datastore instead"
+    ]

@@ -9,6 +9,8 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.homelab.k3s.plugins.filter.api_url import FilterModule as ApiUrl
 from ansible_collections.homelab.k3s.plugins.filter.api_url import api_url
+from ansible_collections.homelab.k3s.plugins.filter.in_container import FilterModule as InContainer
+from ansible_collections.homelab.k3s.plugins.filter.in_container import in_container
 from ansible_collections.homelab.k3s.plugins.filter.node_addresses import FilterModule as NodeAddresses
 from ansible_collections.homelab.k3s.plugins.filter.node_addresses import node_addresses
 from ansible_collections.homelab.k3s.plugins.filter.node_name import FilterModule as NodeName
@@ -94,3 +96,33 @@ def test_api_url_refuses_a_bad_port(port):
 def test_api_url_refuses_a_list():
     with pytest.raises(AnsibleFilterError, match="host name or an IP address"):
         api_url(["k3s.lan"])
+
+
+def test_in_container_filter_is_registered():
+    assert InContainer().filters()["in_container"] is in_container
+
+
+@pytest.mark.parametrize("kind", ["container", "docker", "podman", "lxc", "containerd", "systemd-nspawn", "openvz"])
+def test_a_guest_of_a_container_type_is_a_container(kind):
+    assert in_container({"virtualization_role": "guest", "virtualization_type": kind}) is True
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        {"virtualization_role": "guest", "virtualization_type": "kvm"},
+        {"virtualization_role": "host", "virtualization_type": "lxc"},
+        {"virtualization_role": "NA", "virtualization_type": "NA"},
+        {"virtualization_type": "docker"},
+        {"virtualization_role": "guest"},
+        {"virtualization_role": "guest", "virtualization_type": None},
+        {},
+    ],
+)
+def test_a_vm_a_container_host_or_unknown_facts_are_not_a_container(facts):
+    assert in_container(facts) is False
+
+
+def test_in_container_needs_the_facts():
+    with pytest.raises(AnsibleFilterError, match="pass the host's ansible_facts, not list"):
+        in_container(["guest", "lxc"])

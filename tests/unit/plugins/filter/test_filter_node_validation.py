@@ -28,7 +28,6 @@ def k3s(**changes):
         "sha256": {},
         "airgap_images": [],
         "config": {},
-        "reserved": {"token": "server_token / agent_token"},
         "node_taints": [],
         "api_endpoint": "",
     }
@@ -47,7 +46,6 @@ def agent(**changes):
         "plan": {"token_host": "s1", "unreachable": []},
         "check_mode": False,
         "config": {},
-        "reserved": {"server": "agent_server_url"},
     }
     base.update(changes)
     return base
@@ -126,6 +124,17 @@ def test_k3s_config_reserved_flag():
     ]
 
 
+def test_k3s_config_reserves_the_flags_of_servers_and_agents():
+    # k3s_config is read by both kinds of node: a flag set on servers only is reserved there too.
+    config = {"cluster-init": True, "server": "https://x:6443", "data-dir": "/srv/k3s", "node-label": ["a=b"]}
+    assert k3s_problems(k3s(config=config)) == [
+        "k3s_config: 'cluster-init' is set by the roles; use server_datastore instead.",
+        "k3s_config: 'server' is set by the roles; use agent_server_url (agents) or the cluster"
+        " (servers join through a running member) instead.",
+        "k3s_config: 'data-dir' is set by the roles; use k3s_data_dir instead.",
+    ]
+
+
 def test_bad_taints():
     assert k3s_problems(k3s(node_taints=["gpu", "a=b:Never", "a=b=c:NoSchedule"])) == [
         f"k3s_node_taints: '{taint}' is not key=value:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)."
@@ -192,6 +201,15 @@ def test_agent_token():
 def test_agent_config_reserved_flag():
     assert agent_problems(agent(config={"server": "https://x:6443"})) == [
         "agent_config: 'server' is set by the roles; use agent_server_url instead."
+    ]
+
+
+def test_agent_config_reserves_the_agent_flags_only():
+    # Server-only flags are not the agent's: the agent role does not set them.
+    config = {"token-file": "/t", "agent-token": "x", "cluster-init": True, "data-dir": "/srv/k3s"}
+    assert agent_problems(agent(config=config)) == [
+        "agent_config: 'token-file' is set by the roles; use agent_token instead.",
+        "agent_config: 'data-dir' is set by the roles; use k3s_data_dir instead.",
     ]
 
 

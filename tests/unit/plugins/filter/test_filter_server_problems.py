@@ -10,8 +10,6 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.homelab.k3s.plugins.filter.server_problems import FilterModule
 from ansible_collections.homelab.k3s.plugins.plugin_utils.server_validation import server_problems
 
-RESERVED = {"token": "server_token", "data-dir": "k3s_data_dir"}
-
 
 def settings(**changes):
     base = {
@@ -26,7 +24,6 @@ def settings(**changes):
         "config": {},
         "k3s_config": {},
         "flags": {"cluster-cidr": "10.42.0.0/16", "service-cidr": "10.43.0.0/16"},
-        "reserved": RESERVED,
         "disable": [],
         "kubeconfig_mode": "0600",
         "kube_vip": False,
@@ -122,6 +119,16 @@ def test_server_config_flags_end_with_a_full_stop():
     ]
     assert server_problems(settings(config=["disable"]), HOSTVARS) == [
         "server_config must be a dictionary of k3s flags (flag name: value), got list."
+    ]
+
+
+def test_server_config_reserves_the_server_flags():
+    config = {"server": "https://x:6443", "agent-token-file": "/t", "write-kubeconfig-mode": "0644", "node-ip": "x"}
+    assert server_problems(settings(config=config), HOSTVARS) == [
+        "server_config: 'server' is set by the roles; use the cluster (new servers join through a running member)"
+        " instead.",
+        "server_config: 'agent-token-file' is set by the roles; use agent_token instead.",
+        "server_config: 'write-kubeconfig-mode' is set by the roles; use server_kubeconfig_mode instead.",
     ]
 
 
