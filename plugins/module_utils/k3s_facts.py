@@ -298,23 +298,6 @@ def unit_writer(text: Optional[str]) -> str:
     return "other"
 
 
-def parse_systemctl_show(output: str) -> Dict[str, Any]:
-    values: Dict[str, Any] = {}
-    environment_files: List[str] = []
-    for line in output.splitlines():
-        key, equals, value = line.partition("=")
-        if not equals:
-            continue
-        if key == "EnvironmentFiles":
-            # "path (ignore_errors=yes)", one per line
-            if value.strip():
-                environment_files.append(value.split(" (", 1)[0].strip())
-        else:
-            values[key] = value
-    values["EnvironmentFiles"] = environment_files
-    return values
-
-
 def env_files_of_unit(text: Optional[str], unit: str) -> List[str]:
     """EnvironmentFile= paths of a unit file, %N expanded, without the leading '-'."""
     files = []

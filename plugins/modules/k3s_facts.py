@@ -338,7 +338,6 @@ from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import (
     changed_since,
     env_files_of_unit,
     parse_exec_start,
-    parse_systemctl_show,
     parse_version,
     read_config,
     read_datastore,
@@ -351,6 +350,7 @@ from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import (
     unit_exec_start,
     unit_writer,
 )
+from ansible_collections.homelab.k3s.plugins.module_utils.systemd_show import parse_systemctl_show
 
 
 def binary_facts(module: AnsibleModule, bin_dir: str) -> Dict[str, Any]:

@@ -168,6 +168,7 @@ from typing import Dict, List, Optional
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.k3s.plugins.module_utils.file_state import file_state
+from ansible_collections.homelab.k3s.plugins.module_utils.systemd_show import parse_systemctl_show
 
 MAX_READ = 64 * 1024
 APT_LISTS = "/var/lib/apt/lists"
@@ -252,10 +253,8 @@ def service_states(module: AnsibleModule, names: List[str]) -> Dict[str, Dict[st
     # One block of Key=Value lines per unit, in the order asked, separated by blank lines.
     keys = {"LoadState": "load_state", "UnitFileState": "unit_file_state", "ActiveState": "active_state"}
     for name, block in zip(names, out.strip().split("\n\n")):
-        for line in block.splitlines():
-            key, _sep, value = line.partition("=")
-            if key in keys:
-                states[name][keys[key]] = value.strip()
+        shown = parse_systemctl_show(block)
+        states[name].update({ours: shown[key].strip() for key, ours in keys.items() if key in shown})
     return states
 
 
