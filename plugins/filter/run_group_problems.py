@@ -12,7 +12,7 @@ description:
   - A message naming C(k3s_server_group), the inventory's groups and what to set, when the server group is
     missing or empty. The agent and cluster groups may be missing.
   - A message naming the setting when a group named like a play group (C(server), C(agent), C(k3s_cluster)) holds
-    hosts the settings leave out: the plays would run on them.
+    hosts the settings leave out, since the plays would run on them.
 positional: server_group, agent_group, cluster_group
 options:
   _input:
