@@ -13,7 +13,8 @@ description:
   - Checks every manifest against the Kubernetes OpenAPI schemas bundled with the
     C(kubernetes-validate) Python package (built-in kinds, strict about unknown fields),
     and custom resources against JSON schemas from O(schema_dirs).
-  - Needs no cluster and no network. Run it on the controller, with C(delegate_to=localhost).
+  - Needs no cluster and no network. An action plugin, it always runs on the controller, in the Python
+    that runs Ansible. Nothing is sent to the host of the task, which is not contacted.
   - Reports every invalid manifest in one failure message.
 options:
   manifests:
@@ -48,21 +49,36 @@ options:
     choices: [fail, warn, ignore]
     default: fail
 requirements:
-  - kubernetes-validate (Python package)
-  - jsonschema (Python package)
+  - kubernetes-validate (Python package, on the controller)
+  - jsonschema (Python package, on the controller)
 author:
   - homelab.k3s maintainers (@homelab-k3s)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.conn
+  - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode:
-    description: Can run in check mode; it behaves the same as without it.
+  action:
     support: full
-  diff_mode:
-    description: The module changes nothing, so there is nothing to diff.
+  async:
     support: none
-  platform:
-    description: Target OS/families that can be operated against.
+  become:
+    support: none
+  bypass_host_loop:
+    support: none
+  connection:
+    support: none
+  check_mode:
     support: full
-    platforms: posix
+    details: It behaves the same as without check mode.
+  delegation:
+    support: none
+    details: It runs on the controller whatever the task's host; C(delegate_to) only changes whose variables apply.
+  diff_mode:
+    support: none
+    details: It changes nothing, so there is nothing to diff.
+  platform:
+    platforms: all
 """
 
 EXAMPLES = r"""
@@ -72,7 +88,6 @@ EXAMPLES = r"""
     kubernetes_version: "1.35"
     schema_dirs:
       - "{{ role_path }}/files/schemas"
-  delegate_to: localhost
   run_once: true
 """
 
@@ -90,56 +105,3 @@ errors:
   sample:
     - "HelmChart kube-system/traefik: spec: Additional properties are not allowed ('valueContent' was unexpected)"
 """
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.homelab.k3s.plugins.module_utils.apps_validation import (
-    HAS_JSONSCHEMA,
-    HAS_KUBERNETES_VALIDATE,
-    JSONSCHEMA_IMPORT_ERROR,
-    KUBERNETES_VALIDATE_IMPORT_ERROR,
-    load_schemas,
-    validate_manifests,
-)
-
-
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            manifests=dict(type="list", elements="dict", required=True),
-            kubernetes_version=dict(type="str", required=True),
-            schema_dirs=dict(type="list", elements="path", default=[]),
-            strict=dict(type="bool", default=True),
-            unknown_kinds=dict(type="str", choices=["fail", "warn", "ignore"], default="fail"),
-        ),
-        supports_check_mode=True,
-    )
-    if not HAS_JSONSCHEMA:
-        module.fail_json(msg=missing_required_lib("jsonschema"), exception=str(JSONSCHEMA_IMPORT_ERROR))
-    if not HAS_KUBERNETES_VALIDATE:
-        module.fail_json(
-            msg=missing_required_lib("kubernetes-validate"), exception=str(KUBERNETES_VALIDATE_IMPORT_ERROR)
-        )
-
-    try:
-        schemas = load_schemas(module.params["schema_dirs"])
-    except (OSError, ValueError) as exc:
-        module.fail_json(msg=f"Cannot read the schemas: {exc}")
-
-    errors, warnings = validate_manifests(
-        module.params["manifests"],
-        module.params["kubernetes_version"],
-        schemas,
-        strict=module.params["strict"],
-        unknown_kinds=module.params["unknown_kinds"],
-    )
-    for warning in warnings:
-        module.warn(warning)
-    result = dict(changed=False, validated=len(module.params["manifests"]), errors=errors)
-    if errors:
-        module.fail_json(msg="Invalid manifests:\n" + "\n".join(errors), **result)
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()

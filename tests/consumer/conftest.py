@@ -254,7 +254,8 @@ def inventory(lab, double, kubeconfig):
                 "base_firewall": False,
                 "server_kubeconfig_dest": str(kubeconfig),
                 "server_kubeconfig_name": "consumer",
-                # One app: the manifests go through manifest_validate (kubernetes-validate, jsonschema).
+                # One app: its manifests go through the manifest_validate action, which imports kubernetes-validate
+                # and jsonschema (requirements.txt) in the venv's Python, the one running Ansible.
                 "apps_enabled": ["whoami"],
                 "apps_ingress_tls": False,
                 "apps_wait": False,

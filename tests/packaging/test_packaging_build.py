@@ -23,7 +23,7 @@ ALLOWED = [
     r"meta(/(runtime|execution-environment)\.yml)?",
     r"changelogs(/(changelog|config)\.yaml)?",
     r"playbooks(/[a-z_]+\.yml)?",
-    r"plugins(/(modules|module_utils|filter|inventory|plugin_utils|doc_fragments)(/[a-z_0-9]+\.py)?)?",
+    r"plugins(/(modules|module_utils|action|filter|inventory|plugin_utils|doc_fragments)(/[a-z_0-9]+\.py)?)?",
     r"roles(/[a-z_0-9]+(/(tasks|handlers|defaults|vars|meta|templates|files)(/.+)?)?)?",
     r"docs(/(roles|plugins|runbooks|examples)(/.+)?|/[a-z-]+\.md)?",
     r"inventory(/example(/.+)?)?",

@@ -42,13 +42,20 @@ contexts:
 current-context: default
 """
 
-# Uses a module (with its module_utils), a filter and a role's argument specs of the installed collection.
+# Uses a module (with its module_utils), an action (with its plugin_utils), a filter and a role's argument specs
+# of the installed collection.
 PLAYBOOK = """\
 - name: Use the installed collection
   hosts: localhost
   connection: local
   gather_facts: false
   tasks:
+    - name: Validate a manifest on the controller
+      homelab.k3s.manifest_validate:
+        manifests:
+          - {apiVersion: v1, kind: ConfigMap, metadata: {name: homelab, namespace: default}, data: {k3s: "yes"}}
+        kubernetes_version: "1.35"
+
     - name: Merge a k3s kubeconfig
       homelab.k3s.kubeconfig:
         content: "{{ lookup('ansible.builtin.file', 'k3s.yaml') }}"

@@ -3,8 +3,8 @@
 """Links the site cannot resolve by itself, offline and without an inventory of other sites.
 
 - References of the generated plugin pages to the Ansible documentation (ansible.builtin plugins, the
-  configuration settings and their environment variables, the common return values) become links to
-  docs.ansible.com.
+  configuration settings and their environment variables, the common return values, action plugins) become
+  links to docs.ansible.com.
 - Links of the Markdown pages to files of the repository that are not pages of the site (example
   inventories, Terraform files, directories) become links to the file in the repository.
 
@@ -23,6 +23,8 @@ ANSIBLE_DOCS = "https://docs.ansible.com/ansible/latest/"
 _ANSIBLE_LABELS = {
     "common_return_values": "reference_appendices/common_return_values.html",
     "ansible_configuration_settings": "reference_appendices/config.html",
+    # The note of a module that has an action plugin (manifest_validate).
+    "action_plugins": "plugins/action.html",
 }
 _PLUGIN_LABEL = re.compile(r"^ansible_collections\.(\w+)\.(\w+)\.(\w+)_(\w+)$")
 

@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
+from ansible.playbook.play_context import PlayContext
+from ansible.playbook.task import Task
+from ansible.plugins.loader import action_loader, connection_loader, init_plugin_loader
 from ansible.template import Templar
 from ansible.utils.collection_loader import AnsibleCollectionConfig
 
@@ -22,7 +24,7 @@ if AnsibleCollectionConfig.collection_finder is None:
 
 from ansible_collections.homelab.k3s.plugins.filter import apps_plan as plan_filters
 from ansible_collections.homelab.k3s.plugins.filter import apps_secret_files as secret_filters
-from ansible_collections.homelab.k3s.plugins.module_utils.apps_validation import load_schemas, validate_manifests
+from ansible_collections.homelab.k3s.plugins.plugin_utils.apps_validation import load_schemas, validate_manifests
 
 ROLE = REPO / "roles" / "apps"
 CATALOG_DIR = ROLE / "files" / "catalog"
@@ -101,6 +103,29 @@ class RoleRenderer:
 
 
 def validate(documents, schema_dirs=(SCHEMA_DIR,)):
-    """Errors from the same validation the manifest_validate module runs."""
+    """Errors from the same validation the manifest_validate action runs."""
     errors, _warnings = validate_manifests(documents, KUBERNETES_VERSION, load_schemas(list(schema_dirs)))
     return errors
+
+
+def run_action(args, check_mode=False):
+    """The result of the homelab.k3s.manifest_validate action, resolved by name as a task resolves it.
+
+    Bad arguments raise AnsibleActionFail, which Ansible turns into a failed result.
+    """
+    task = Task()
+    task.action = "homelab.k3s.manifest_validate"
+    task.args = args
+    task.check_mode = check_mode
+    play_context = PlayContext()
+    loader = DataLoader()
+    action = action_loader.get(
+        task.action,
+        task=task,
+        connection=connection_loader.get("local", play_context),
+        play_context=play_context,
+        loader=loader,
+        templar=Templar(loader=loader),
+        shared_loader_obj=None,
+    )
+    return action.run(task_vars={})

@@ -8,11 +8,14 @@ import copy
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
-from apps_harness import SCHEMA_DIR, RoleRenderer, validate
+import yaml
+from ansible.errors import AnsibleActionFail
+from apps_harness import SCHEMA_DIR, RoleRenderer, run_action, validate
 
-from ansible_collections.homelab.k3s.plugins.module_utils.apps_validation import load_schemas, validate_manifests
-from ansible_collections.homelab.k3s.plugins.modules import manifest_validate
+from ansible_collections.homelab.k3s.plugins.action import manifest_validate as action
+from ansible_collections.homelab.k3s.plugins.modules import manifest_validate as module_docs
+from ansible_collections.homelab.k3s.plugins.plugin_utils import apps_validation
+from ansible_collections.homelab.k3s.plugins.plugin_utils.apps_validation import load_schemas, validate_manifests
 
 POOLS = [{"name": "default", "addresses": ["192.168.50.240-192.168.50.250"]}]
 
@@ -133,22 +136,15 @@ def test_user_schema_directories_extend_the_catalog(tmp_path):
     assert validate([widget], schema_dirs=(SCHEMA_DIR, tmp_path)) == []
 
 
-def _run_module(args, capsys):
-    with patch_module_args(args), pytest.raises(SystemExit):
-        manifest_validate.main()
-    return json.loads(capsys.readouterr().out)
-
-
-def test_module_fails_with_every_problem_listed(documents, capsys):
+def test_action_fails_with_every_problem_listed(documents):
     chart = _first(documents, "HelmChart")
     chart["spec"]["version"] = 41
-    result = _run_module(
+    result = run_action(
         {
             "manifests": [chart, _first(documents, "Namespace")],
             "kubernetes_version": "1.35",
             "schema_dirs": [str(SCHEMA_DIR)],
-        },
-        capsys,
+        }
     )
     assert result["failed"] is True
     assert result["validated"] == 2
@@ -158,10 +154,56 @@ def test_module_fails_with_every_problem_listed(documents, capsys):
     assert result["msg"].startswith("Invalid manifests:\nHelmChart kube-system/")
 
 
-def test_module_passes_valid_manifests(documents, capsys):
-    result = _run_module(
-        {"manifests": documents, "kubernetes_version": "1.35", "schema_dirs": [str(SCHEMA_DIR)]}, capsys
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check_mode"])
+def test_action_passes_valid_manifests(documents, check_mode):
+    result = run_action(
+        {"manifests": documents, "kubernetes_version": "1.35", "schema_dirs": [str(SCHEMA_DIR)]}, check_mode=check_mode
     )
     assert result.get("failed") is not True
     assert result["validated"] == len(documents)
     assert result["changed"] is False
+    assert result["errors"] == []
+
+
+def test_action_reports_unknown_kinds_as_warnings():
+    widget = {"apiVersion": "example.org/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    result = run_action({"manifests": [widget], "kubernetes_version": "1.35", "unknown_kinds": "warn"})
+    assert result.get("failed") is not True
+    assert result["warnings"] == [
+        "Widget w: no schema for example.org/v1 Widget (add widget-example.org-v1.json to a schema directory)"
+    ]
+
+
+def test_action_refuses_bad_arguments():
+    with pytest.raises(AnsibleActionFail, match=r"Unsupported parameters .*: schema_dir\."):
+        run_action({"manifests": [], "kubernetes_version": "1.35", "schema_dir": [str(SCHEMA_DIR)]})
+    with pytest.raises(AnsibleActionFail, match="unknown_kinds must be one of: fail, warn, ignore"):
+        run_action({"manifests": [], "kubernetes_version": "1.35", "unknown_kinds": "skip"})
+    with pytest.raises(AnsibleActionFail, match="missing required arguments: kubernetes_version"):
+        run_action({"manifests": []})
+
+
+def test_action_names_an_unreadable_schema_directory(tmp_path):
+    result = run_action({"manifests": [], "kubernetes_version": "1.35", "schema_dirs": [str(tmp_path / "nowhere")]})
+    assert result["failed"] is True
+    assert result["msg"].startswith("Cannot read the schemas: ")
+
+
+def test_action_names_a_missing_library_and_the_controller_python(monkeypatch):
+    monkeypatch.setattr(apps_validation, "HAS_JSONSCHEMA", False)
+    monkeypatch.setattr(apps_validation, "JSONSCHEMA_IMPORT_ERROR", ImportError("No module named 'jsonschema'"))
+    result = run_action({"manifests": [], "kubernetes_version": "1.35"})
+    assert result["failed"] is True
+    assert "needs the Python library jsonschema on the controller" in result["msg"]
+    assert "No module named 'jsonschema'" in result["msg"]
+
+
+def test_documented_options_are_the_argument_spec():
+    """The module file is documentation only: its options must say what the action accepts."""
+    documented = yaml.safe_load(module_docs.DOCUMENTATION)["options"]
+    assert sorted(documented) == sorted(action.ARGUMENT_SPEC)
+    for name, spec in action.ARGUMENT_SPEC.items():
+        doc = documented[name]
+        for key in ("type", "elements", "choices", "default"):
+            assert doc.get(key) == spec.get(key), (name, key)
+        assert doc.get("required", False) == spec.get("required", False), name
