@@ -53,7 +53,9 @@ class RoleRenderer:
 
     def __init__(self, overrides=None):
         self.loader = DataLoader()
-        variables = dict(LAB_VARS)
+        # The shared k3s settings the role brings in (roles/k3s/tasks/settings.yml), under its own defaults.
+        variables = self._load(ROLE.parent / "k3s" / "defaults" / "main.yml")
+        variables.update(LAB_VARS)
         variables.update(self._load(ROLE / "defaults" / "main.yml"))
         variables.update(self._load(ROLE / "vars" / "main.yml"))
         variables.update(overrides or {})

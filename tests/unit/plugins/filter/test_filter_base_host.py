@@ -125,13 +125,14 @@ def test_packages_arguments_are_checked():
 
 def test_the_base_role_takes_the_servers_from_base_server_group():
     # The role's expression, rendered as the role renders it: the servers are the hosts of base_server_group,
-    # whatever the group is called; its default follows k3s_server_group, else 'server'.
+    # whatever the group is called; its default follows k3s_server_group (the k3s role's default: 'server').
     role = pathlib.Path(__file__).resolve().parents[4] / "roles" / "base"
     env = jinja2.Environment(undefined=jinja2.StrictUndefined)  # noqa: S701 - data, not HTML
     env.filters["homelab.k3s.base_firewall_rules"] = base_firewall_rules
     defaults = yaml.safe_load((role / "defaults" / "main.yml").read_text(encoding="utf-8"))
     expression = yaml.safe_load((role / "vars" / "main.yml").read_text(encoding="utf-8"))["__base_firewall_rules"]
-    assert env.from_string(defaults["base_server_group"]).render() == "server"
+    shared = yaml.safe_load((role.parent / "k3s" / "defaults" / "main.yml").read_text(encoding="utf-8"))
+    assert env.from_string(defaults["base_server_group"]).render(shared) == "server"
     assert env.from_string(defaults["base_server_group"]).render(k3s_server_group="control") == "control"
     variables = {
         "inventory_hostname": "s1",
