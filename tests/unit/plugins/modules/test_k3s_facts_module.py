@@ -278,15 +278,26 @@ def k3s_started_at(run_module, node, monkeypatch, started):
     return run_module(k3s_facts, node["args"])["services"]["k3s"]
 
 
+def airgap_images(node):
+    """Image tarballs in <data_dir>/agent/images, with what k3s itself keeps there beside them."""
+    images = node["data"] / "agent" / "images"
+    (images / "imported").mkdir(parents=True)
+    for name in ("k3s-airgap-images-amd64.tar.zst", "extra.tar"):
+        (images / name).write_bytes(b"tarball")
+    (images / ".cache.json").write_text("{}")
+    return [str(images / "extra.tar"), str(images / "k3s-airgap-images-amd64.tar.zst")]
+
+
 @pytest.mark.parametrize(("age", "pending"), [(30, True), (-3600, False)])
 def test_files_changed_since_the_service_started(run_module, node, monkeypatch, age, pending):
     """An interrupted run leaves files newer than the running service: the restart it owes is visible."""
+    images = airgap_images(node)
     started = int((time.clock_gettime(time.CLOCK_MONOTONIC) - age) * 1_000_000)
     k3s = k3s_started_at(run_module, node, monkeypatch, started)
     assert k3s["started_at"] == pytest.approx(time.time() - age, abs=5)
     expected = [str(node["systemd"] / "k3s.service"), str(node["systemd"] / "k3s.service.env")]
     expected += [str(node["etc"] / "config.yaml"), str(node["etc"] / "config.yaml.d" / "10-extra.yaml")]
-    expected += [str(node["bin"] / "k3s")]
+    expected += [str(node["bin"] / "k3s"), *images]
     assert k3s["changed_since_start"] == (expected if pending else [])
 
 
