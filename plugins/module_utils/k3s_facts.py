@@ -415,6 +415,23 @@ def started_at(monotonic_usec: str, boot: float) -> float:
     return boot + int(monotonic_usec) / 1_000_000
 
 
+def image_files(data_dir: str) -> List[str]:
+    """The files k3s imports images from when it starts: the regular files of <data_dir>/agent/images, sorted.
+
+    Hidden files are left out: k3s keeps its own state there (which tarballs it imported), written while it runs.
+    """
+    images = os.path.join(data_dir, "agent", "images")
+    try:
+        names = sorted(os.listdir(images))
+    except OSError:
+        return []
+    return [
+        os.path.join(images, name)
+        for name in names
+        if not name.startswith(".") and os.path.isfile(os.path.join(images, name))
+    ]
+
+
 def changed_since(paths: List[str], since: float) -> List[str]:
     """The files of paths modified after since (epoch seconds); none when since is 0 (not started)."""
     if not since:

@@ -167,8 +167,9 @@ services:
     changed_since_start:
       description:
         - The files the service reads (its unit, environment files, the configuration files, registries.yaml, the
-          binary) that were modified after it started; a restart is pending for them, for example after a run
-          that was interrupted between writing them and restarting the service.
+          binary, the image tarballs in C(<data_dir>/agent/images)) that were modified after it started; a restart
+          is pending for them, for example after a run that was interrupted between writing them and restarting
+          the service.
       type: list
       elements: str
     main_pid:
@@ -337,6 +338,7 @@ from ansible_collections.homelab.k3s.plugins.module_utils.k3s_facts import (
     boot_time,
     changed_since,
     env_files_of_unit,
+    image_files,
     parse_exec_start,
     parse_version,
     read_config,
@@ -436,9 +438,17 @@ def main() -> None:
     config, flags = read_config(params["config_file"])
     binary = binary_facts(module, params["bin_dir"])
     registries = os.path.join(os.path.dirname(params["config_file"]), "registries.yaml")
+    images = image_files(data_dir)
     for service in services.values():
         if service["active_state"] in ("active", "activating", "reloading"):
-            read = [service["path"], *service["environment_files"], *config["files"], registries, binary["path"]]
+            read = [
+                service["path"],
+                *service["environment_files"],
+                *config["files"],
+                registries,
+                binary["path"],
+                *images,
+            ]
             service["changed_since_start"] = changed_since(read, service["started_at"])
     datastore = read_datastore(data_dir, flags, merged_env)
     ca_path = os.path.join(data_dir, "server", "tls", "server-ca.crt")

@@ -10,7 +10,7 @@ the next run, and one cordoned by hand is left alone.
 import json
 import re
 
-from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, K3S, NODES, SERVERS, kubectl, node
+from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, K3S, NODES, SERVERS, invocation, kubectl, node, restarts_since
 from day2 import FROM_VERSION, TO_VERSION, is_ready, nodes, run_runbook, runbook_command, tail
 
 CHECK = runbook_command("upgrade", "--check")
@@ -56,8 +56,12 @@ def test_an_old_binary_in_the_release_directory_stops_the_upgrade_before_any_dra
 
 
 def test_upgrade_moves_every_node_to_the_next_version_one_at_a_time():
+    before = {name: invocation(name) for name in NODES}
     run = run_runbook(UPGRADE, "-e", f"k3s_version={TO_VERSION}")
     assert run.rc == 0, tail(run)
+    # The new binary restarts each node, once (its unit does not change with the version).
+    restarts = {name: restarts_since(name, before[name]) for name in NODES}
+    assert restarts == dict.fromkeys(NODES, 1), restarts
     assert versions() == dict.fromkeys(NODES, TO_VERSION)
     listed = nodes()
     assert all(is_ready(item) for item in listed.values())

@@ -2,6 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared helpers of the k3s scenarios: the molecule inventory and ansible-playbook runs against it."""
 
+import json
 import os
 import re
 import shlex
@@ -76,3 +77,28 @@ def playbook(*args, extra_inventory=None, inventory=None, target=SITE, verbose=F
     output = result.stdout + result.stderr
     recap = {m[1]: (int(m[3]), int(m[5])) for m in RECAP.finditer(output)}
     return result.returncode, output, recap
+
+
+def service(name):
+    """The k3s service of a node."""
+    return "k3s-agent" if name in AGENTS else "k3s"
+
+
+def invocation(name):
+    """The systemd InvocationID of the node's k3s service now; it changes on every start or restart."""
+    return node(name).check_output(f"systemctl show --property InvocationID --value {service(name)}").strip()
+
+
+def restarts_since(name, before):
+    """How many times the node's k3s service started since its invocation before, from its journal."""
+    journal = node(name).check_output(
+        f"journalctl --unit {service(name)} --output json --output-fields INVOCATION_ID,_SYSTEMD_INVOCATION_ID"
+    )
+    seen = []
+    for line in journal.splitlines():
+        record = json.loads(line)
+        value = record.get("INVOCATION_ID") or record.get("_SYSTEMD_INVOCATION_ID")
+        if value and value not in seen:
+            seen.append(value)
+    assert before in seen, f"{name}: the journal lost the run of {service(name)} before"
+    return len(seen) - seen.index(before) - 1

@@ -113,7 +113,7 @@ def test_foreign_files_rejects_what_is_not_slurp_results(results, message):
 @pytest.mark.parametrize("mode", ["server", "agent"])
 def test_the_units_the_k3s_role_writes_are_the_collections_to_reset_and_k3s_facts(mode):
     unit, env_file = render_unit(mode)
-    assert unit.startswith("# Managed by homelab.k3s: local changes are overwritten.\n# Restarts when")
+    assert unit.startswith("# Managed by homelab.k3s: local changes are overwritten.\n[Unit]\n")
     service = "k3s" if mode == "server" else "k3s-agent"
     assert env_file == f'# Managed by homelab.k3s: environment of {service}.service\nK3S_TOKEN="secret"\n'
     assert foreign_files([slurped(f"/etc/systemd/system/{service}.service", unit)]) == []

@@ -4,14 +4,19 @@
 import hashlib
 import json
 import os
+import pathlib
 import time
 
+import jinja2
 import pytest
+import yaml
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.k3s.plugins.module_utils import k3s_facts as utils
 from ansible_collections.homelab.k3s.plugins.modules import k3s_facts
 
+ROOT = pathlib.Path(__file__).resolve().parents[4]
+K3S_ROLE = ROOT / "roles" / "k3s"
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIBdummy\n-----END CERTIFICATE-----\n"
 CA_HASH = hashlib.sha256(CA_PEM.encode()).hexdigest()
 SECRET = "s3cr3t-token-value"
@@ -278,16 +283,80 @@ def k3s_started_at(run_module, node, monkeypatch, started):
     return run_module(k3s_facts, node["args"])["services"]["k3s"]
 
 
+def airgap_images(node):
+    """Image tarballs in <data_dir>/agent/images, with what k3s itself keeps there beside them."""
+    images = node["data"] / "agent" / "images"
+    (images / "imported").mkdir(parents=True)
+    for name in ("k3s-airgap-images-amd64.tar.zst", "extra.tar"):
+        (images / name).write_bytes(b"tarball")
+    (images / ".cache.json").write_text("{}")
+    return [str(images / "extra.tar"), str(images / "k3s-airgap-images-amd64.tar.zst")]
+
+
 @pytest.mark.parametrize(("age", "pending"), [(30, True), (-3600, False)])
 def test_files_changed_since_the_service_started(run_module, node, monkeypatch, age, pending):
     """An interrupted run leaves files newer than the running service: the restart it owes is visible."""
+    images = airgap_images(node)
     started = int((time.clock_gettime(time.CLOCK_MONOTONIC) - age) * 1_000_000)
     k3s = k3s_started_at(run_module, node, monkeypatch, started)
     assert k3s["started_at"] == pytest.approx(time.time() - age, abs=5)
     expected = [str(node["systemd"] / "k3s.service"), str(node["systemd"] / "k3s.service.env")]
     expected += [str(node["etc"] / "config.yaml"), str(node["etc"] / "config.yaml.d" / "10-extra.yaml")]
-    expected += [str(node["bin"] / "k3s")]
+    expected += [str(node["bin"] / "k3s"), *images]
     assert k3s["changed_since_start"] == (expected if pending else [])
+
+
+def owed_restart(facts, service):
+    """What configure.yml's "Restart a service that runs with older files than it should" restarts for."""
+    tasks = yaml.safe_load((K3S_ROLE / "tasks" / "configure.yml").read_text(encoding="utf-8"))
+    (check,) = [task for task in tasks if task["name"] == "Restart a service that runs with older files than it should"]
+    assert check["notify"] == "Restart k3s"
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)  # noqa: S701 - a task's variable, not HTML
+    return env.from_string(check["vars"]["__pending"]).render(
+        __k3s_node_facts=facts, __k3s_service=service, __k3s_binary=facts["binary"]["path"]
+    )
+
+
+@pytest.mark.parametrize("replaced", ["binary", "image"])
+def test_a_run_interrupted_after_the_binary_or_an_image_was_replaced_restarts_on_the_next_run(
+    run_module, node, monkeypatch, replaced
+):
+    """The new binary or image tarball written, the run killed before the restart: the next run restarts.
+
+    The unit no longer carries the checksums of the binary and the images, so nothing else would restart it.
+    """
+    images = airgap_images(node)
+    started = int(time.clock_gettime(time.CLOCK_MONOTONIC) * 1_000_000) - 60_000_000
+    long_ago = time.time() - 3600
+    for path in _files(node):
+        os.utime(path, (long_ago, long_ago))
+    written = str(node["bin"] / "k3s") if replaced == "binary" else images[1]
+    os.utime(written, None)
+    k3s = k3s_started_at(run_module, node, monkeypatch, started)
+    assert k3s["changed_since_start"] == [written]
+    facts = {"binary": {"path": str(node["bin"] / "k3s")}, "services": {"k3s": k3s}}
+    assert owed_restart(facts, "k3s").strip() == str([written])
+
+
+def notified(tasks):
+    """The names of the tasks of a task list (blocks included) with what each notifies."""
+    for task in tasks:
+        yield from notified(task.get("block", []) + task.get("rescue", []) + task.get("always", []))
+        if "block" not in task:
+            yield task["name"], task.get("notify")
+
+
+@pytest.mark.parametrize(
+    ("tasks", "name"),
+    [
+        ("binary_download.yml", "Download the k3s binary and check its checksum"),
+        ("binary_file.yml", "Copy the k3s binary"),
+        ("airgap.yml", "Copy the airgap images"),
+    ],
+)
+def test_what_the_service_runs_is_installed_with_a_restart(tasks, name):
+    loaded = yaml.safe_load((K3S_ROLE / "tasks" / tasks).read_text(encoding="utf-8"))
+    assert dict(notified(loaded))[name] == "Restart k3s"
 
 
 def test_start_time_helpers():
