@@ -6,7 +6,20 @@ import json
 
 import pytest
 import yaml
-from cluster import AGENTS, EPHEMERAL, FIRST_SERVER, NODES, PROJECT, RECAP, SERVERS, kubectl, node, playbook, variables
+from cluster import (
+    AGENTS,
+    EPHEMERAL,
+    FIRST_SERVER,
+    NODES,
+    PROJECT,
+    RECAP,
+    SERVERS,
+    invocations,
+    kubectl,
+    node,
+    playbook,
+    variables,
+)
 
 INSTALLER_SCRIPTS = ["k3s-killall.sh", "k3s-uninstall.sh", "k3s-agent-uninstall.sh"]
 
@@ -31,19 +44,10 @@ def now():
             .splitlines()
         )
         values = dict(line.split("=", 1) for line in shown)
-        journal = node(host).check_output(
-            f"journalctl --unit {unit} --output json --output-fields INVOCATION_ID,_SYSTEMD_INVOCATION_ID"
-        )
-        seen = []
-        for line in journal.splitlines():
-            record = json.loads(line)
-            invocation = record.get("INVOCATION_ID") or record.get("_SYSTEMD_INVOCATION_ID")
-            if invocation and invocation not in seen:
-                seen.append(invocation)
         result[host] = {
             "invocation": values["InvocationID"],
             "active_since": int(values["ActiveEnterTimestampMonotonic"]),
-            "journal": seen,
+            "journal": invocations(host, unit),
         }
     return result
 

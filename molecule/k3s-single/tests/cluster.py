@@ -89,10 +89,10 @@ def invocation(name):
     return node(name).check_output(f"systemctl show --property InvocationID --value {service(name)}").strip()
 
 
-def restarts_since(name, before):
-    """How many times the node's k3s service started since its invocation before, from its journal."""
+def invocations(name, unit=None):
+    """The invocation IDs of the node's k3s service (or of unit) in its journal, oldest first: one per start."""
     journal = node(name).check_output(
-        f"journalctl --unit {service(name)} --output json --output-fields INVOCATION_ID,_SYSTEMD_INVOCATION_ID"
+        f"journalctl --unit {unit or service(name)} --output json --output-fields INVOCATION_ID,_SYSTEMD_INVOCATION_ID"
     )
     seen = []
     for line in journal.splitlines():
@@ -100,5 +100,11 @@ def restarts_since(name, before):
         value = record.get("INVOCATION_ID") or record.get("_SYSTEMD_INVOCATION_ID")
         if value and value not in seen:
             seen.append(value)
+    return seen
+
+
+def restarts_since(name, before):
+    """How many times the node's k3s service started since its invocation before, from its journal."""
+    seen = invocations(name)
     assert before in seen, f"{name}: the journal lost the run of {service(name)} before"
     return len(seen) - seen.index(before) - 1
