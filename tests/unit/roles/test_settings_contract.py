@@ -100,7 +100,7 @@ def test_the_playbooks_run_on_the_groups_the_group_settings_fill():
                 continue
             patterns = {re.sub(r"\[\d+\]$", "", part) for part in str(play["hosts"]).split(":")}
             if playbook.name == "cluster_groups.yml":
-                assert patterns == {"all"}
+                assert patterns == {"server", "all"}
                 continue
             assert patterns <= known, f"{playbook.name}: {play['name']} runs on {play['hosts']}"
         standalone = playbook.name not in {"cluster_groups.yml", "preflight.yml", "adopt_check.yml", "adopt.yml"}
