@@ -350,7 +350,12 @@ def notified(tasks):
     ("tasks", "name"),
     [
         ("binary_download.yml", "Download the k3s binary and check its checksum"),
-        ("binary_file.yml", "Copy the k3s binary"),
+        ("binary_copy.yml", "Copy the k3s binary"),
+        ("write_files.yml", "Write config.yaml"),
+        ("write_files.yml", "Write the service environment file"),
+        ("write_files.yml", "Write the systemd unit"),
+        ("write_files.yml", "Write registries.yaml"),
+        ("write_files.yml", "Remove registries.yaml"),
         ("airgap.yml", "Copy the airgap images"),
     ],
 )
