@@ -73,74 +73,14 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
-PROC_MODULES = "/proc/modules"
-HEADER = "# Managed by homelab.k3s: kernel modules k3s needs.\n"
-# What a built-in module provides, for kernels that ship no modules.builtin.
-PROBES = {
-    "br_netfilter": ("path", "/proc/sys/net/bridge/bridge-nf-call-iptables"),
-    "overlay": ("filesystem", "overlay"),
-    "nf_conntrack": ("path", "/proc/sys/net/netfilter/nf_conntrack_max"),
-    "ip_vs": ("path", "/proc/sys/net/ipv4/vs"),
-    "vxlan": ("path", "/sys/module/vxlan"),
-    "wireguard": ("path", "/sys/module/wireguard"),
-}
-
-
-def _read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return None
-
-
-def loaded_modules():
-    text = _read(PROC_MODULES)
-    if text is None:
-        return None
-    return {line.split(" ", 1)[0] for line in text.splitlines() if line}
-
-
-def builtin_modules():
-    text = _read(os.path.join("/lib/modules", os.uname().release, "modules.builtin"))
-    if not text:
-        return set()
-    names = set()
-    for line in text.splitlines():
-        base = os.path.basename(line.strip())
-        names.add(base.split(".ko", 1)[0].replace("-", "_"))
-    return names
-
-
-def provided_by_kernel(name):
-    kind, target = PROBES.get(name, ("path", None))
-    if kind == "filesystem":
-        filesystems = _read("/proc/filesystems") or ""
-        return any(line.split()[-1] == target for line in filesystems.splitlines() if line.split())
-    if target and os.path.exists(target):
-        return True
-    # Built-in modules with parameters or sysfs entries show up here without an initstate file.
-    sys_dir = os.path.join("/sys/module", name)
-    return os.path.isdir(sys_dir) and not os.path.exists(os.path.join(sys_dir, "initstate"))
-
-
-def classify(name, loaded, builtin):
-    normalised = name.replace("-", "_")
-    if loaded is not None and normalised in loaded:
-        return "loaded"
-    if normalised in builtin or provided_by_kernel(normalised):
-        return "builtin"
-    return "missing"
-
-
-def render_persist_file(states):
-    lines = [HEADER]
-    for name, state in states.items():
-        if state == "builtin":
-            lines.append(f"# {name}: built into the kernel\n")
-        else:
-            lines.append(f"{name}\n")
-    return "".join(lines)
+from ansible_collections.homelab.k3s.plugins.module_utils.kernel_modules import (
+    PERSIST_FILE,
+    builtin_modules,
+    classify,
+    loaded_modules,
+    read_text,
+    render_persist_file,
+)
 
 
 def main():
@@ -148,7 +88,7 @@ def main():
         argument_spec={
             "names": {"type": "list", "elements": "str", "required": True},
             "persist": {"type": "bool", "default": True},
-            "persist_file": {"type": "path", "default": "/etc/modules-load.d/homelab-k3s.conf"},
+            "persist_file": {"type": "path", "default": PERSIST_FILE},
         },
         supports_check_mode=True,
     )
@@ -180,7 +120,7 @@ def main():
     if module.params["persist"]:
         path = module.params["persist_file"]
         wanted = render_persist_file({n: ("builtin" if s == "builtin" else "loadable") for n, s in states.items()})
-        current = _read(path)
+        current = read_text(path)
         if current != wanted:
             changed = True
             diff = {"before_header": path, "after_header": path, "before": current or "", "after": wanted}

@@ -17,6 +17,8 @@ description:
   - Which systemd unit files matching O(units) exist.
   - The running values of the kernel parameters O(sysctl) and which of them differ from the wanted values.
   - With O(swap), the active swap lines of C(/etc/fstab) and the active swap areas.
+  - How the kernel modules O(kernel_modules) are available and whether the M(homelab.k3s.kernel_modules) module
+    would change anything (a module missing, or its C(modules-load.d) file not as it writes it).
 author:
   - homelab.k3s maintainers (@homelab-k3s)
 options:
@@ -58,6 +60,17 @@ options:
     description: Read C(/etc/fstab) and C(/proc/swaps) for swap.
     type: bool
     default: false
+  kernel_modules:
+    description: Kernel modules to look up as M(homelab.k3s.kernel_modules) does (loaded, built in or missing).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
+  kernel_modules_file:
+    description: The C(modules-load.d) file M(homelab.k3s.kernel_modules) writes for O(kernel_modules).
+    type: path
+    default: /etc/modules-load.d/homelab-k3s.conf
+    version_added: 0.3.0
 attributes:
   check_mode:
     support: full
@@ -156,6 +169,20 @@ swap_areas:
   type: list
   elements: str
   sample: [/swapfile]
+kernel_modules:
+  description: How each of O(kernel_modules) is available, V(loaded), V(builtin) or V(missing).
+  returned: always
+  type: dict
+  sample: {"br_netfilter": "builtin", "overlay": "loaded"}
+  version_added: 0.3.0
+kernel_modules_ready:
+  description: >-
+    Whether every one of O(kernel_modules) is available and O(kernel_modules_file) is what
+    M(homelab.k3s.kernel_modules) writes for them, so that module would change nothing; true without O(kernel_modules).
+  returned: always
+  type: bool
+  sample: true
+  version_added: 0.3.0
 """
 
 import fnmatch
@@ -168,6 +195,11 @@ from typing import Dict, List, Optional
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.k3s.plugins.module_utils.file_state import file_state
+from ansible_collections.homelab.k3s.plugins.module_utils.kernel_modules import (
+    PERSIST_FILE,
+    module_states,
+    nothing_to_do,
+)
 from ansible_collections.homelab.k3s.plugins.module_utils.systemd_show import parse_systemctl_show
 
 MAX_READ = 64 * 1024
@@ -286,6 +318,8 @@ def main() -> None:
             "services": {"type": "list", "elements": "str", "default": []},
             "sysctl": {"type": "dict", "default": {}},
             "swap": {"type": "bool", "default": False},
+            "kernel_modules": {"type": "list", "elements": "str", "default": []},
+            "kernel_modules_file": {"type": "path", "default": PERSIST_FILE},
         },
         supports_check_mode=True,
     )
@@ -307,6 +341,9 @@ def main() -> None:
     }
     if params["swap"]:
         result.update(swap_info())
+    modules = module_states(params["kernel_modules"]) if params["kernel_modules"] else {}
+    result["kernel_modules"] = modules
+    result["kernel_modules_ready"] = not modules or nothing_to_do(modules, params["kernel_modules_file"])
     module.exit_json(**result)
 
 
