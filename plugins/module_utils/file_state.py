@@ -13,6 +13,15 @@ from typing import Any, Dict, Optional
 CHUNK = 1024 * 1024
 
 
+def read_text(path: str) -> Optional[str]:
+    """The text of a file, None when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def sha256_of(path: str) -> Optional[str]:
     """The sha256 of a regular file, None when it cannot be read."""
     digest = hashlib.sha256()

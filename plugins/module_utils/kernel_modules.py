@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from typing import Dict, List, Optional, Set
 
+from ansible_collections.homelab.k3s.plugins.module_utils.file_state import read_text
+
 PROC_MODULES = "/proc/modules"
 PROC_FILESYSTEMS = "/proc/filesystems"
 SYS_MODULE = "/sys/module"
@@ -24,14 +26,6 @@ PROBES = {
     "vxlan": ("path", "/sys/module/vxlan"),
     "wireguard": ("path", "/sys/module/wireguard"),
 }
-
-
-def read_text(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def loaded_modules() -> Optional[Set[str]]:

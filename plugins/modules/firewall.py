@@ -138,10 +138,11 @@ commands:
 
 import json
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.homelab.k3s.plugins.module_utils.file_state import read_text
 from ansible_collections.homelab.k3s.plugins.module_utils.firewall import (
     UFW_POLICIES,
     Rule,
@@ -160,14 +161,6 @@ from ansible_collections.homelab.k3s.plugins.module_utils.firewall import (
 
 UFW_DIR = "/etc/ufw"
 UFW_DEFAULTS = "/etc/default/ufw"
-
-
-def _read(path: str) -> Optional[str]:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return None
 
 
 def _owned_comment(comment: str, prefix: str) -> bool:
@@ -213,18 +206,18 @@ class Runner:
 def ufw(module: AnsibleModule, wanted: List[Rule]) -> dict:
     params = module.params
     binary = module.get_bin_path("ufw")
-    conf = _read(os.path.join(UFW_DIR, "ufw.conf"))
+    conf = read_text(os.path.join(UFW_DIR, "ufw.conf"))
     if not binary or conf is None:
         module.fail_json(msg="ufw is not installed on this host: install the ufw package, or use backend firewalld.")
     wanted = _with_prefix(wanted, params["owner_prefix"])
     present = merge_families(
-        parse_ufw_tuples(_read(os.path.join(UFW_DIR, "user.rules")) or ""),
-        parse_ufw_tuples(_read(os.path.join(UFW_DIR, "user6.rules")) or ""),
+        parse_ufw_tuples(read_text(os.path.join(UFW_DIR, "user.rules")) or ""),
+        parse_ufw_tuples(read_text(os.path.join(UFW_DIR, "user6.rules")) or ""),
     )
     owned = [rule for rule in present if _owned_comment(rule.comment, params["owner_prefix"])]
     change = plan(wanted, present, owned)
 
-    defaults = parse_shell_assignments(_read(UFW_DEFAULTS) or "")
+    defaults = parse_shell_assignments(read_text(UFW_DEFAULTS) or "")
     policies = {
         "incoming": ("DEFAULT_INPUT_POLICY", params["default_incoming"]),
         "routed": ("DEFAULT_FORWARD_POLICY", params["default_routed"]),
@@ -292,7 +285,7 @@ def firewalld(module: AnsibleModule, wanted: List[Rule]) -> dict:
         runner.read([*permanent, f"--zone={zone}", "--list-rich-rules"]),
         runner.read([*permanent, f"--zone={trusted}", "--list-sources"]),
     )
-    recorded_text = _read(params["state_file"])
+    recorded_text = read_text(params["state_file"])
     owned: List[Rule] = []
     if recorded_text:
         try:

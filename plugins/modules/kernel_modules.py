@@ -73,12 +73,12 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.homelab.k3s.plugins.module_utils.file_state import read_text
 from ansible_collections.homelab.k3s.plugins.module_utils.kernel_modules import (
     PERSIST_FILE,
     builtin_modules,
     classify,
     loaded_modules,
-    read_text,
     render_persist_file,
 )
 
@@ -119,7 +119,7 @@ def main():
     diff = {}
     if module.params["persist"]:
         path = module.params["persist_file"]
-        wanted = render_persist_file({n: ("builtin" if s == "builtin" else "loadable") for n, s in states.items()})
+        wanted = render_persist_file(states)
         current = read_text(path)
         if current != wanted:
             changed = True
